@@ -1,0 +1,74 @@
+"""What a running job receives besides its parameters: paths and callbacks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One result file of a job.
+
+    Parameters
+    ----------
+    id : str
+        The UWS result id, unique within the job (e.g. ``"result"``).
+    path : str
+        File name relative to the job's ``results/`` directory.
+    mime_type : str
+        Media type served with the file.
+    """
+
+    id: str
+    path: str
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass
+class JobContext:
+    """Paths and callbacks handed to a job's ``run`` function.
+
+    Parameters
+    ----------
+    job_id : str
+        The UWS job id (for log messages and file names).
+    job_dir : Path
+        The job's own directory; uploads are in ``job_dir / "uploads"``.
+    report : callable
+        ``report(fraction, message)`` sends progress to the platform.
+    """
+
+    job_id: str
+    job_dir: Path
+    report: ProgressCallback = lambda fraction, message: None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("vocloud.job"))
+    min_report_interval: float = 0.2
+    _last_report: float = field(default=0.0, repr=False)
+
+    @property
+    def results_dir(self) -> Path:
+        """Where results are written; created on first use."""
+        path = self.job_dir / "results"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space kept with the job (deleted with it)."""
+        path = self.job_dir / "work"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def progress(self, fraction: float, message: str = "", *, force: bool = False) -> None:
+        """Report progress, a fraction in [0, 1], at most every ``min_report_interval`` s."""
+        now = time.monotonic()
+        if not force and now - self._last_report < self.min_report_interval:
+            return
+        self._last_report = now
+        self.report(min(1.0, max(0.0, float(fraction))), message)

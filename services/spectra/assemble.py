@@ -1,0 +1,92 @@
+"""Turn the arrays a reader found into a clean :class:`Spectrum`.
+
+Shared last step of every reader: wavelength in Angstrom, increasing; rows with a
+non-finite wavelength dropped; variance turned into inverse variance; non-finite flux masked.
+"""
+
+from __future__ import annotations
+
+import astropy.units as u
+import numpy as np
+
+from services.spectra.spectrum import Spectrum, SpectrumMeta
+from services.spectra.units import wave_to_angstrom
+
+__all__ = ["assemble"]
+
+
+def _float(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def _order(wave: np.ndarray) -> np.ndarray | None:
+    """Index that sorts ``wave`` increasingly, or None when it already is."""
+    steps = np.diff(wave)
+    if steps.size == 0 or bool(np.all(steps >= 0)):
+        return None
+    if bool(np.all(steps <= 0)):
+        return np.arange(wave.size - 1, -1, -1)
+    return np.argsort(wave, kind="stable")
+
+
+def assemble(
+    meta: SpectrumMeta,
+    wave: np.ndarray,
+    flux: np.ndarray,
+    *,
+    wave_unit: u.UnitBase | None = None,
+    flux_unit: u.UnitBase | None = None,
+    ivar: np.ndarray | None = None,
+    uncertainty: np.ndarray | None = None,
+    variance: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+) -> Spectrum:
+    """Build a :class:`Spectrum` in the package's conventions.
+
+    Parameters
+    ----------
+    meta : SpectrumMeta
+        Metadata; notes about dropped rows are added to its warnings.
+    wave : numpy.ndarray, shape (n_pix,)
+        Spectral coordinate in ``wave_unit`` (length, frequency or energy).
+    flux : numpy.ndarray, shape (n_pix,)
+        Flux in ``flux_unit``.
+    wave_unit, flux_unit : astropy.units.UnitBase or None
+        Units; a missing ``wave_unit`` means Angstrom.
+    ivar, uncertainty, variance : numpy.ndarray, shape (n_pix,), optional
+        At most one is used, in this order of preference.
+    mask : numpy.ndarray, shape (n_pix,), optional
+        Truthy for bad pixels (bit masks are fine: non-zero is bad).
+
+    Returns
+    -------
+    Spectrum
+        Wavelength in Angstrom, increasing; ``mask`` always set (file mask or non-finite flux).
+    """
+    wave = wave_to_angstrom(_float(wave), wave_unit)
+    arrays = {"flux": _float(flux)}
+    if ivar is not None:
+        arrays["ivar"] = _float(ivar)
+    elif uncertainty is not None:
+        arrays["uncertainty"] = _float(uncertainty)
+    elif variance is not None:
+        var = _float(variance)
+        arrays["ivar"] = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
+    bad = np.zeros(wave.shape, dtype=bool) if mask is None else np.asarray(mask).reshape(-1) != 0
+    arrays["mask"] = bad
+    for name, array in arrays.items():
+        if array.shape != wave.shape:
+            raise ValueError(f"{name} has {array.shape[0]} pixels, wavelength has {wave.size}")
+    finite = np.isfinite(wave)
+    if not finite.all():
+        meta.warn(f"dropped {int((~finite).sum())} pixels with a non-finite wavelength")
+        wave = wave[finite]
+        arrays = {name: array[finite] for name, array in arrays.items()}
+    if wave.size == 0:
+        raise ValueError("the spectrum has no pixels")
+    order = _order(wave)
+    if order is not None:
+        wave = wave[order]
+        arrays = {name: array[order] for name, array in arrays.items()}
+    arrays["mask"] = arrays["mask"] | ~np.isfinite(arrays["flux"])
+    return Spectrum(wave=wave, wave_unit=u.AA, flux_unit=flux_unit, meta=meta, **arrays)

@@ -1,0 +1,1 @@
+"""vocloud: the Django project (settings, URL map) and its apps."""

@@ -1,0 +1,96 @@
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from vocloud import launcher
+from vocloud.uws.queue import embedded_socket
+
+
+class Command(BaseCommand):
+    help = "Run the whole platform: broker (embedded by default), web, worker and janitor."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument(
+            "--web-threads",
+            type=int,
+            default=16,
+            help="threads per web worker (blocking WAITs hold one each)",
+        )
+        parser.add_argument("--worker-threads", type=int, default=settings.VOCLOUD_WORKER_THREADS)
+        parser.add_argument(
+            "--no-worker", action="store_true", help="run no job worker (jobs stay QUEUED)"
+        )
+
+    def handle(self, host, port, web_workers, web_threads, worker_threads, no_worker, **opts):
+        run_dir = settings.DATA_DIR / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        env = {}
+        children: list[launcher.Child] = []
+        if not settings.VOCLOUD_BROKER_URL:
+            broker = launcher.Child(
+                "broker", launcher.redis_server_argv(run_dir, settings.DATA_DIR), restart=False
+            )
+            broker.start(run_dir)
+            launcher.wait_for_socket(run_dir / "redis.sock", broker.process)
+            env["VOCLOUD_BROKER_URL"] = f"unix://{embedded_socket()}"
+            children.append(broker)
+        web = launcher.Child(
+            "web",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "vocloud.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
+                "--threads",
+                str(web_threads),
+                "--worker-class",
+                "gthread",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+                "--chdir",
+                str(settings.BASE_DIR),
+            ],
+            restart=False,
+            env=env,
+        )
+        children.append(web)
+        if not no_worker:
+            children.append(
+                launcher.Child(
+                    "worker",
+                    [python, manage, "worker", "--threads", str(worker_threads)],
+                    restart=True,
+                    env=env,
+                )
+            )
+        children.append(
+            launcher.Child("janitor", [python, manage, "janitor"], restart=True, env=env)
+        )
+        for child in children[1 if env else 0 :]:
+            child.start(run_dir)
+        url = f"http://{host}:{port}/"
+        try:
+            launcher.wait_for_http(f"{url}health", web.process)
+        except RuntimeError as exc:
+            self.stderr.write(str(exc))
+            for child in reversed(children):
+                child.stop(5)
+            sys.exit(1)
+        self.stdout.write(f"vocloud is running at {url} (Ctrl-C stops it)")
+        self.stdout.flush()
+        code = launcher.supervise(children, run_dir, ["web", "worker", "janitor", "broker"])
+        sys.exit(code)

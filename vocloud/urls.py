@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from vocloud.portal.views import health
+
+admin.site.site_header = "vocloud administration"
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("vocloud.accounts.urls")),
+    path("uws/", include("vocloud.uws.urls")),
+    path("", include("vocloud.portal.urls")),
+]

@@ -1,0 +1,50 @@
+"""The UWS phase machine: the allowed edges in one table, one conditional UPDATE each.
+
+Nothing else in the code base assigns ``Job.phase``.
+"""
+
+from django.utils import timezone
+
+from vocloud.uws.models import Job, Phase
+
+ACTIVE = frozenset({Phase.PENDING, Phase.QUEUED, Phase.EXECUTING})
+FINAL = frozenset({Phase.COMPLETED, Phase.ERROR, Phase.ABORTED})
+
+# from phase -> phases it may move to (UWS 1.1 §2.1.3).
+EDGES: dict[str, frozenset[str]] = {
+    Phase.PENDING: frozenset({Phase.QUEUED, Phase.ABORTED}),
+    Phase.QUEUED: frozenset({Phase.EXECUTING, Phase.ABORTED, Phase.ERROR}),
+    Phase.EXECUTING: frozenset({Phase.COMPLETED, Phase.ERROR, Phase.ABORTED}),
+}
+
+
+def sources(target: str) -> list[str]:
+    """The phases from which ``target`` can be reached."""
+    return [source for source, targets in EDGES.items() if target in targets]
+
+
+def transition(job: Job, target: str, **fields) -> bool:
+    """Move ``job`` to ``target`` if the table allows it from its current phase in the DB.
+
+    Sets startTime on EXECUTING and endTime on a final phase. Returns False (and changes
+    nothing) if the job is gone or in a phase from which ``target`` is not allowed;
+    ``job`` is refreshed in memory when the change happened.
+    """
+    now = timezone.now()
+    if target == Phase.EXECUTING:
+        fields.setdefault("start_time", now)
+        fields.setdefault("heartbeat", now)
+    if target in FINAL:
+        fields.setdefault("end_time", now)
+    changed = Job.objects.filter(pk=job.pk, phase__in=sources(target)).update(
+        phase=target, **fields
+    )
+    if changed:
+        job.phase = target
+        for name, value in fields.items():
+            setattr(job, name, value)
+    return bool(changed)
+
+
+def may(phase: str, target: str) -> bool:
+    return target in EDGES.get(phase, frozenset())

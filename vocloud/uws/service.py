@@ -1,0 +1,238 @@
+"""What can be done to jobs: the domain functions that UWS views and portal views call."""
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from pydantic import ValidationError
+
+from services.jobs.params import validate, validation_message
+from vocloud.uws import phases, storage
+from vocloud.uws.errors import IllegalState, NotFound, UsageError
+from vocloud.uws.kinds import Kind, get_kind
+from vocloud.uws.models import Job, Phase
+from vocloud.uws.queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+# Job-control parameters of UWS itself, never passed to a kind.
+CONTROL = frozenset({"PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION"})
+_ISO_UTC = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(\.\d{1,9})?(Z|[+-]00:?00)?$")
+
+
+def kind_or_404(name: str) -> Kind:
+    kind = get_kind(name)
+    if kind is None:
+        raise NotFound(f"no job kind {name!r}")
+    return kind
+
+
+def now_ms() -> datetime:
+    """Now, to the millisecond: what the XML shows is exactly what the database holds."""
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def parse_utc(text: str, name: str) -> datetime:
+    """An ISO 8601 instant in UTC (``Z``, ``+00:00`` or no zone), 0 to 9 fractional digits."""
+    match = _ISO_UTC.match(text.strip())
+    if not match:
+        raise UsageError(f"{name} must be an ISO 8601 UTC time such as 2030-01-31T12:00:00Z")
+    fraction = match.group(7) or ".0"
+    try:
+        moment = datetime(*(int(match.group(i)) for i in range(1, 7)), tzinfo=UTC)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    return moment + timedelta(microseconds=round(float(fraction) * 1e6))
+
+
+def parse_duration(text: str, kind: Kind) -> int:
+    try:
+        seconds = int(text.strip())
+    except ValueError:
+        raise UsageError("EXECUTIONDURATION must be a whole number of seconds") from None
+    if seconds < 0:
+        raise UsageError("EXECUTIONDURATION must not be negative")
+    # 0 (unlimited) and anything beyond the kind's limit get the limit.
+    if seconds == 0 or seconds > kind.max_execution_duration:
+        return kind.max_execution_duration
+    return seconds
+
+
+def latest_destruction() -> datetime:
+    return now_ms() + timedelta(days=settings.VOCLOUD_DESTRUCTION_DAYS)
+
+
+def clamp_destruction(moment: datetime) -> datetime:
+    return min(moment, latest_destruction())
+
+
+def _split(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split UWS name -> value into (control, kind parameters), names upper-cased."""
+    control, params = {}, {}
+    for name, value in values.items():
+        upper = name.upper()
+        (control if upper in CONTROL else params)[upper] = value
+    return control, params
+
+
+def _check_parameters(
+    kind: Kind, params: dict[str, str], upload_names: Iterable[str], job_id: str = ""
+) -> None:
+    """Validate kind parameters; uploads are checked for presence, not content."""
+    misplaced = set(params) & kind.upload_names
+    if misplaced:
+        raise UsageError(f"{', '.join(sorted(misplaced))} must be uploaded as a file")
+    uploads = {name: storage.upload_path(job_id or "new", name) for name in upload_names}
+    try:
+        validate(kind.parameters_model, params, uploads)
+    except ValidationError as exc:
+        raise UsageError(validation_message(exc)) from None
+
+
+def create_job(
+    owner, kind: Kind, values: Mapping[str, str], files: Mapping[str, UploadedFile] | None = None
+) -> Job:
+    """Create a PENDING job (QUEUED if PHASE=RUN came with it)."""
+    control, params = _split(values)
+    files = {name.upper(): f for name, f in (files or {}).items()}
+    unknown_files = set(files) - kind.upload_names
+    if unknown_files:
+        raise UsageError(f"{', '.join(sorted(unknown_files))} does not take a file")
+    _check_parameters(kind, params, files)
+    phase_request = control.get("PHASE", "").upper()
+    if phase_request not in ("", "RUN"):
+        raise UsageError("PHASE at creation may only be RUN")
+    now = now_ms()
+    job = Job(
+        kind=kind.name,
+        owner=owner,
+        run_id=control.get("RUNID", ""),
+        creation_time=now,
+        execution_duration=kind.execution_duration,
+        destruction=latest_destruction(),
+        parameters=params,
+        uploads={name: f.name for name, f in files.items()},
+    )
+    if "EXECUTIONDURATION" in control:
+        job.execution_duration = parse_duration(control["EXECUTIONDURATION"], kind)
+    if "DESTRUCTION" in control:
+        job.destruction = clamp_destruction(parse_utc(control["DESTRUCTION"], "DESTRUCTION"))
+    job.save()
+    _store_uploads(job, files)
+    if phase_request == "RUN":
+        run_job(job)
+    return job
+
+
+def _store_uploads(job: Job, files: Mapping[str, UploadedFile]) -> None:
+    if not files:
+        return
+    storage.uploads_dir(job.job_id).mkdir(parents=True, exist_ok=True)
+    for name, upload in files.items():
+        with storage.upload_path(job.job_id, name).open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+
+
+def get_job(owner, kind: Kind, job_id: str) -> Job:
+    """The job, if it exists and belongs to ``owner``; another user's job is 404 too."""
+    job = Job.objects.filter(kind=kind.name, job_id=job_id, owner=owner).first()
+    if job is None:
+        raise NotFound(f"no job {job_id!r} in {kind.name}")
+    return job
+
+
+def run_job(job: Job) -> None:
+    """PENDING -> QUEUED, then send the message (after commit, so a worker finds the row)."""
+    if job.phase != Phase.PENDING:
+        if job.phase in (Phase.QUEUED, Phase.EXECUTING):
+            return  # already running: PHASE=RUN again is harmless
+        raise IllegalState(f"a {job.phase} job cannot be run")
+    if not phases.transition(job, Phase.QUEUED):
+        job.refresh_from_db()
+        raise IllegalState(f"a {job.phase} job cannot be run")
+    transaction.on_commit(lambda: enqueue(job.pk, job.kind))
+
+
+def abort_job(job: Job, message: str = "") -> None:
+    if job.phase == Phase.ABORTED:
+        return
+    if job.phase not in phases.ACTIVE:
+        raise IllegalState(f"a {job.phase} job cannot be aborted")
+    if not phases.transition(job, Phase.ABORTED, error_message=message):
+        job.refresh_from_db()
+        if job.phase != Phase.ABORTED:
+            raise IllegalState(f"a {job.phase} job cannot be aborted")
+
+
+def delete_job(job: Job) -> None:
+    """Destroy the job: stop it if it runs, then remove its record and its files."""
+    if job.phase in phases.ACTIVE:
+        phases.transition(job, Phase.ABORTED, error_message="The job was deleted.")
+    Job.objects.filter(pk=job.pk).delete()
+    storage.remove_job_files(job.job_id)
+
+
+def set_execution_duration(job: Job, value: str) -> None:
+    seconds = parse_duration(value, get_kind(job.kind))
+    if job.phase not in (Phase.PENDING, Phase.QUEUED, Phase.HELD):
+        raise IllegalState(f"the execution duration of a {job.phase} job cannot change")
+    Job.objects.filter(pk=job.pk).update(execution_duration=seconds)
+
+
+def set_destruction(job: Job, value: str) -> None:
+    moment = clamp_destruction(parse_utc(value, "DESTRUCTION"))
+    Job.objects.filter(pk=job.pk).update(destruction=moment)
+
+
+def update_parameters(
+    job: Job, values: Mapping[str, str], files: Mapping[str, UploadedFile] | None = None
+) -> None:
+    """Change parameters of a PENDING job (UWS 1.1 §2.1.11)."""
+    if job.phase != Phase.PENDING:
+        raise IllegalState(f"parameters of a {job.phase} job cannot change")
+    kind = get_kind(job.kind)
+    control, params = _split(values)
+    files = {name.upper(): f for name, f in (files or {}).items()}
+    if set(control) - {"RUNID"}:
+        raise UsageError(f"{', '.join(sorted(set(control) - {'RUNID'}))} is not a parameter")
+    merged = {**job.parameters, **params}
+    _check_parameters(kind, merged, {*job.uploads, *files}, job.job_id)
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, phase=Phase.PENDING).update(
+            parameters=merged,
+            uploads={**job.uploads, **{name: f.name for name, f in files.items()}},
+            run_id=control.get("RUNID", job.run_id),
+        )
+    if not updated:
+        raise IllegalState("the job left PENDING while its parameters were being changed")
+    _store_uploads(job, files)
+
+
+def list_jobs(
+    owner, kind: Kind, phases_wanted: list[str], after: datetime | None, last: int | None
+) -> QuerySet[Job]:
+    """The owner's jobs of one kind, filtered as UWS 1.1 §2.2.2.1 says, newest first."""
+    jobs = Job.objects.filter(owner=owner, kind=kind.name)
+    if phases_wanted:
+        jobs = jobs.filter(phase__in=phases_wanted)
+    else:
+        jobs = jobs.exclude(phase=Phase.ARCHIVED)
+    if after is not None:
+        jobs = jobs.filter(creation_time__gt=after)
+    jobs = jobs.order_by("-creation_time", "-id")
+    return jobs[:last] if last else jobs
+
+
+def job_parameters(job: Job) -> dict:
+    """The validated parameter dict the worker receives (uploads as local paths)."""
+    kind = get_kind(job.kind)
+    uploads = {name: storage.upload_path(job.job_id, name) for name in job.uploads}
+    return validate(kind.parameters_model, job.parameters, uploads).model_dump(mode="json")
