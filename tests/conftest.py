@@ -1,0 +1,84 @@
+"""Personas and platform fixtures.
+
+alice owns things, bob is another ordinary user who must never see them, staff is an
+administrator (who still does not see other people's jobs through the UWS API).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.platform import PASSWORDS, Platform, free_port, prepare
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password=PASSWORDS["alice"])
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password=PASSWORDS["bob"])
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_superuser("staff", password=PASSWORDS["staff"])
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(settings, tmp_path):
+    """Job files of in-process tests go to a temporary directory."""
+    settings.VOCLOUD_JOBS_DIR = tmp_path / "jobs"
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory):
+    """The whole platform (broker, web, worker, janitor) as `manage.py serve` runs it."""
+    data_dir = tmp_path_factory.mktemp("platform")
+    running = Platform(data_dir, free_port(), prepare(data_dir)).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real password checks, with a cheap hash: the personas are created per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def basic(user: str) -> dict[str, str]:
+    import base64
+
+    token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+
+
+@pytest.fixture
+def completed_job(alice):
+    """A COMPLETED selftest job of alice's, with an uploaded attachment and a result file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vocloud.uws import phases, service, storage
+    from vocloud.uws.kinds import KINDS
+    from vocloud.uws.models import Phase, Result
+
+    job = service.create_job(
+        alice,
+        KINDS["selftest"],
+        {"DURATION": "0", "NOTE": "n"},
+        {"ATTACHMENT": SimpleUploadedFile("a.bin", b"\x00\x01payload")},
+    )
+    for phase in (Phase.QUEUED, Phase.EXECUTING, Phase.COMPLETED):
+        assert phases.transition(job, phase)
+    path = storage.result_path(job.job_id, "result.vot")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"<VOTABLE/>")
+    Result.objects.create(
+        job=job,
+        result_id="result",
+        path="result.vot",
+        mime_type="application/x-votable+xml",
+        size=10,
+    )
+    return job

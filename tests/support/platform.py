@@ -1,0 +1,147 @@
+"""Start the whole platform the way README does (`manage.py serve`), in a temporary data dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2", "staff": "staff-secret-3"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def platform_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOCLOUD_")}
+    env.update(
+        VOCLOUD_DATA_DIR=str(data_dir),
+        VOCLOUD_UWS_MAX_WAIT="10",
+        VOCLOUD_HEARTBEAT_TIMEOUT="4",
+        VOCLOUD_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="vocloud.settings",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    port: int
+    env: dict[str, str]
+    worker: bool = True
+    process: subprocess.Popen | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.data_dir / "serve.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def jobs_url(self, kind: str = "selftest") -> str:
+        return f"{self.url}/uws/{kind}/async"
+
+    def session(self, user: str) -> requests.Session:
+        session = requests.Session()
+        session.auth = (user, PASSWORDS[user])
+        return session
+
+    def pid(self, name: str) -> int:
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
+    def start(self, timeout: float = 90) -> Platform:
+        args = [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--worker-threads",
+            "4",
+        ]
+        if not self.worker:
+            args.append("--no-worker")
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited: {self.log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"platform did not start: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def prepare(data_dir: Path, **env_extra: str) -> dict[str, str]:
+    """Migrate a fresh data dir and create the personas; return the environment."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = platform_env(data_dir, **env_extra)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    for user, password in PASSWORDS.items():
+        extra = ["--staff"] if user == "staff" else []
+        manage(env, "ensure_user", user, password, *extra)
+    return env
+
+
+def wait_for_phase(
+    session: requests.Session, job_url: str, phases: set[str], timeout: float = 30
+) -> str:
+    from lxml import etree
+
+    deadline = time.monotonic() + timeout
+    phase = ""
+    while time.monotonic() < deadline:
+        text = session.get(f"{job_url}/phase", timeout=10).text.strip()
+        phase = text
+        if phase in phases:
+            return phase
+        time.sleep(0.1)
+    document = etree.fromstring(session.get(job_url, timeout=10).content)
+    raise AssertionError(
+        f"{job_url} stayed {phase}, wanted {phases}: {etree.tostring(document)[:1000]!r}"
+    )
