@@ -64,19 +64,33 @@ def assemble(
         Wavelength in Angstrom, increasing; ``mask`` always set (file mask or non-finite flux).
     """
     wave = wave_to_angstrom(_float(wave), wave_unit)
-    arrays = {"flux": _float(flux)}
-    if ivar is not None:
-        arrays["ivar"] = _float(ivar)
-    elif uncertainty is not None:
-        arrays["uncertainty"] = _float(uncertainty)
-    elif variance is not None:
-        var = _float(variance)
-        arrays["ivar"] = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
-    bad = np.zeros(wave.shape, dtype=bool) if mask is None else np.asarray(mask).reshape(-1) != 0
-    arrays["mask"] = bad
+    arrays = {"flux": _float(flux), **_errors(ivar, uncertainty, variance)}
+    arrays["mask"] = np.zeros(wave.shape, bool) if mask is None else np.asarray(mask).ravel() != 0
     for name, array in arrays.items():
         if array.shape != wave.shape:
             raise ValueError(f"{name} has {array.shape[0]} pixels, wavelength has {wave.size}")
+    wave, arrays = _clean_rows(meta, wave, arrays)
+    arrays["mask"] = arrays["mask"] | ~np.isfinite(arrays["flux"])
+    return Spectrum(wave=wave, wave_unit=u.AA, flux_unit=flux_unit, meta=meta, **arrays)
+
+
+def _errors(
+    ivar: np.ndarray | None, uncertainty: np.ndarray | None, variance: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    if ivar is not None:
+        return {"ivar": _float(ivar)}
+    if uncertainty is not None:
+        return {"uncertainty": _float(uncertainty)}
+    if variance is not None:
+        var = _float(variance)
+        return {"ivar": np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)}
+    return {}
+
+
+def _clean_rows(
+    meta: SpectrumMeta, wave: np.ndarray, arrays: dict[str, np.ndarray]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Drop pixels with a non-finite wavelength and sort by increasing wavelength."""
     finite = np.isfinite(wave)
     if not finite.all():
         meta.warn(f"dropped {int((~finite).sum())} pixels with a non-finite wavelength")
@@ -88,5 +102,4 @@ def assemble(
     if order is not None:
         wave = wave[order]
         arrays = {name: array[order] for name, array in arrays.items()}
-    arrays["mask"] = arrays["mask"] | ~np.isfinite(arrays["flux"])
-    return Spectrum(wave=wave, wave_unit=u.AA, flux_unit=flux_unit, meta=meta, **arrays)
+    return wave, arrays

@@ -76,7 +76,7 @@ def _unit(header: HeaderLike, notes: list[str]) -> tuple[u.UnitBase, bool]:
 
 def _multispec(header: HeaderLike, pix: np.ndarray) -> Dispersion | None:
     """Linear or log-linear dispersion from an IRAF multispec ``spec1`` attribute."""
-    keys = sorted(k for k in header.keys() if k.startswith("WAT2_"))
+    keys = sorted(k for k in header if k.startswith("WAT2_"))
     wat = "".join(str(header.get(k, "")).ljust(68) for k in keys)
     match = _SPEC1.search(wat)
     if not match:
@@ -131,22 +131,28 @@ def wavelengths(header: HeaderLike, n_pix: int) -> Dispersion:
         return _legacy(header, pix, unit)
     x = crval + cdelt * (pix - (_number(header, "CRPIX1") or 1.0))
     dc_flag = header.get("DC-FLAG")
-    if dc_flag == 1:
-        return Dispersion(10.0**x, unit, "log-linear", notes)
     if dc_flag == -1 or ctype == "PIXEL":
         raise ValueError("no wavelength axis found (not wavelength-calibrated: pixel axis)")
-    if isinstance(dc_flag, int) and dc_flag != 0:
+    if isinstance(dc_flag, int) and dc_flag not in (0, 1):
         raise ValueError(f"IRAF dispersion DC-FLAG={dc_flag} (non-linear) is not supported")
+    if dc_flag == 1:
+        return Dispersion(10.0**x, unit, "log-linear", notes)
     if ctype.endswith("-LOG"):
-        if _log10_like(crval, cdelt, unit_stated, unit):
-            notes.append(f"CTYPE1={ctype} with CRVAL1={crval}: read as log10(wavelength)")
-            return Dispersion(10.0**x, unit, "log-linear", notes)
-        wave = crval * np.exp(cdelt * (pix - (_number(header, "CRPIX1") or 1.0)) / crval)
-        return Dispersion(wave, unit, "log-linear", notes)
+        return _fits_log(crval, cdelt, x, unit, unit_stated, notes)
     if dc_flag is None and not unit_stated and _log10_like(crval, cdelt, False, unit):
         notes.append(f"CRVAL1={crval}, CDELT1={cdelt} look like log10(wavelength)")
         return Dispersion(10.0**x, unit, "log-linear", notes)
     return Dispersion(x, unit, "linear", notes)
+
+
+def _fits_log(
+    crval: float, cdelt: float, x: np.ndarray, unit: u.UnitBase, stated: bool, notes: list[str]
+) -> Dispersion:
+    """``-LOG`` axis: FITS form ``CRVAL1 * exp((x - CRVAL1) / CRVAL1)``, or log10 CRVAL1."""
+    if _log10_like(crval, cdelt, stated, unit):
+        notes.append(f"-LOG axis with CRVAL1={crval}: read as log10(wavelength)")
+        return Dispersion(10.0**x, unit, "log-linear", notes)
+    return Dispersion(crval * np.exp((x - crval) / crval), unit, "log-linear", notes)
 
 
 def _legacy(header: HeaderLike, pix: np.ndarray, unit: u.UnitBase) -> Dispersion:

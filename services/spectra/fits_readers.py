@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import gzip
 import os
-import warnings
 import zlib
 
 import numpy as np
 from astropy.io import fits
 
 from services.spectra.assemble import assemble
+from services.spectra.capture import captured_warnings
 from services.spectra.dispersion import wavelengths
-from services.spectra.fits_tables import is_sdss, read_sdss, table_spectrum
+from services.spectra.fits_tables import table_spectrum
 from services.spectra.fitsheader import BLOCK, Truncated, Unsupported, read_primary
 from services.spectra.header_meta import AstropyHeader, ChainedHeader, HeaderLike, meta_from_header
+from services.spectra.sdss import is_sdss, read_sdss, read_sdss_stream
 from services.spectra.sniff import open_binary
 from services.spectra.spectrum import Spectrum, SpectrumReadError
 from services.spectra.units import parse_unit
@@ -136,13 +137,16 @@ def spectrum_from_image(header: HeaderLike, data: np.ndarray, source: str) -> Sp
     )
 
 
-def read_fits(path: str) -> Spectrum:
+def read_fits(path: str, *, fast: bool = True) -> Spectrum:
     """Read a FITS spectrum of any supported layout.
 
     Parameters
     ----------
     path : str
         File path (``.gz`` compressed files are fine).
+    fast : bool
+        Use the built-in header/table reader where it applies (default); False reads
+        everything with :mod:`astropy.io.fits` (slower, same result; for cross-checks).
 
     Returns
     -------
@@ -154,47 +158,58 @@ def read_fits(path: str) -> Spectrum:
         Truncated or corrupt file, or no 1-D spectrum in it.
     """
     source = os.path.basename(path)
+    if not fast:
+        return _read_with_astropy(path, source, skip_primary=False)
     try:
         with open_binary(path) as fh:
             primary = read_primary(fh)
+            if primary.data is None and is_sdss(primary.header):
+                return read_sdss_stream(fh, primary.header, source)
     except Truncated as exc:
         raise SpectrumReadError(path, f"{_TRUNCATED}: {exc}") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise SpectrumReadError(path, f"truncated or corrupt gzip file ({exc})") from None
     except Unsupported:
         return _read_with_astropy(path, source, skip_primary=False)
+    if primary.data is None:
+        return _read_with_astropy(path, source, skip_primary=True)
     spectrum = spectrum_from_image(primary.header, primary.data, source)
     if spectrum is not None:
         return spectrum
     return _read_with_astropy(path, source, skip_primary=True)
 
 
+def _plain_size(path: str) -> int | None:
+    """File size, or None for compressed files (whose HDU offsets are not file offsets)."""
+    with open(path, "rb") as fh:
+        compressed = fh.read(2) == b"\x1f\x8b" or path.endswith(".fz")
+    return None if compressed else os.path.getsize(path)
+
+
 def _read_with_astropy(path: str, source: str, *, skip_primary: bool) -> Spectrum:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    size = _plain_size(path)
+    with captured_warnings() as caught:
         try:
             with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
-                spectrum = _scan(hdul, path, source, skip_primary)
+                spectrum = _scan(hdul, path, source, skip_primary, size)
         except OSError as exc:
-            raise SpectrumReadError(path, _open_error(path, exc)) from exc
+            raise SpectrumReadError(path, _open_error(exc, size)) from exc
     for warning in caught:
         spectrum.meta.warn(f"{warning.category.__name__}: {warning.message}")
     return spectrum
 
 
-def _open_error(path: str, exc: OSError) -> str:
-    size = os.path.getsize(path)
-    if size % BLOCK and not path.endswith((".gz", ".fz")):
+def _open_error(exc: OSError, size: int | None) -> str:
+    if size is not None and size % BLOCK:
         return f"{_TRUNCATED}, the file has {size} bytes"
     return f"corrupt FITS file ({exc})"
 
 
-def _check_complete(hdu: fits.hdu.base._BaseHDU, index: int, path: str) -> None:
-    """Raise when the file ends before the data of ``hdu`` does (uncompressed files)."""
+def _check_complete(hdu: fits.hdu.base._BaseHDU, index: int, path: str, size: int | None) -> None:
+    """Raise when the file (of ``size`` bytes, None if compressed) ends inside ``hdu``'s data."""
     info = hdu.fileinfo()
-    if not info or path.endswith((".gz", ".fz")):
+    if not info or size is None:
         return
-    size = os.path.getsize(path)
     needed = info["datLoc"] + hdu.size
     if needed > size:
         raise SpectrumReadError(
@@ -202,23 +217,29 @@ def _check_complete(hdu: fits.hdu.base._BaseHDU, index: int, path: str) -> None:
         )
 
 
-def _scan(hdul: fits.HDUList, path: str, source: str, skip_primary: bool) -> Spectrum:
+def _scan(
+    hdul: fits.HDUList, path: str, source: str, skip_primary: bool, size: int | None
+) -> Spectrum:
     primary = hdul[0]
-    _check_complete(primary, 0, path)
+    _check_complete(primary, 0, path, size)
     primary_header = AstropyHeader(primary.header)
-    seen = ["primary " + _describe(primary)]
+    seen = [_describe(primary)]
     if not skip_primary and primary.header.get("NAXIS", 0) > 0 and primary.data is not None:
         spectrum = spectrum_from_image(primary_header, _float_data(primary), source)
         if spectrum is not None:
             return spectrum
-    if is_sdss(hdul, primary_header):
-        return read_sdss(hdul, primary_header, source)
+    if is_sdss(primary_header):
+        for index, hdu in enumerate(hdul[1:3], start=1):  # COADD and SPALL
+            _check_complete(hdu, index, path, size)
+        spectrum = read_sdss(hdul, primary_header, source)
+        if spectrum is not None:
+            return spectrum
     for index in range(1, _MAX_HDUS):
         try:
             hdu = hdul[index]
         except IndexError:
             break
-        _check_complete(hdu, index, path)
+        _check_complete(hdu, index, path, size)
         seen.append(_describe(hdu))
         spectrum = _hdu_spectrum(hdu, primary_header, source)
         if spectrum is not None:
@@ -226,9 +247,7 @@ def _scan(hdul: fits.HDUList, path: str, source: str, skip_primary: bool) -> Spe
     raise SpectrumReadError(path, f"no 1-D spectrum found (HDUs: {'; '.join(seen)})")
 
 
-def _hdu_spectrum(
-    hdu: fits.hdu.base._BaseHDU, primary: HeaderLike, source: str
-) -> Spectrum | None:
+def _hdu_spectrum(hdu: fits.hdu.base._BaseHDU, primary: HeaderLike, source: str) -> Spectrum | None:
     if isinstance(hdu, fits.BinTableHDU | fits.TableHDU):
         return table_spectrum(hdu, primary, source)
     if isinstance(hdu, fits.ImageHDU) and hdu.header.get("NAXIS", 0) > 0:
@@ -242,6 +261,10 @@ def _float_data(hdu: fits.hdu.base._BaseHDU) -> np.ndarray:
 
 
 def _describe(hdu: fits.hdu.base._BaseHDU) -> str:
-    shape = "x".join(str(hdu.header.get(f"NAXIS{k}", 0)) for k in range(1, hdu.header["NAXIS"] + 1))
     kind = type(hdu).__name__.removesuffix("HDU")
-    return f"{kind}{' ' + shape if shape else ' without data'}"
+    if isinstance(hdu, fits.BinTableHDU | fits.TableHDU):
+        names = ", ".join(hdu.columns.names[:8])
+        return f"{kind} with columns {names}"
+    naxis = hdu.header.get("NAXIS", 0)
+    shape = " x ".join(str(hdu.header.get(f"NAXIS{k}", 0)) for k in range(1, naxis + 1))
+    return f"{kind} {shape}" if shape else f"{kind} without data"

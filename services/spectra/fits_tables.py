@@ -1,4 +1,4 @@
-"""FITS binary-table spectra: SDSS ``spec-*.fits`` and generic wavelength/flux tables."""
+"""FITS binary-table spectra with wavelength and flux columns (read with astropy)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ from services.spectra.header_meta import AstropyHeader, ChainedHeader, HeaderLik
 from services.spectra.spectrum import Spectrum
 from services.spectra.units import parse_unit
 
-__all__ = ["column_infos", "is_sdss", "read_sdss", "table_spectrum"]
+__all__ = ["arrays_from_columns", "column_infos", "table_spectrum"]
 
 _LOG_UNIT = re.compile(r"^\s*(?:log|log10|dex)\s*\(\s*(.+?)\s*\)\s*$", re.IGNORECASE)
-# SDSS flux unit when BUNIT is missing.
-_SDSS_FLUX_UNIT = 1e-17 * u.erg / u.s / u.cm**2 / u.AA
-_SDSS_SPALL_KEYS = ("CLASS", "SUBCLASS", "Z_ERR", "ZWARNING", "OBJTYPE", "SN_MEDIAN_ALL")
 
 
 def column_infos(hdu: fits.BinTableHDU | fits.TableHDU) -> list[ColumnInfo]:
@@ -125,83 +122,4 @@ def table_spectrum(
         uncertainty=arrays.get("error"),
         variance=arrays.get("variance"),
         mask=arrays.get("mask"),
-    )
-
-
-def is_sdss(hdul: fits.HDUList, primary: HeaderLike) -> bool:
-    """Whether ``hdul`` looks like an SDSS/BOSS ``spec-*.fits`` file (COADD table in HDU 1)."""
-    if not str(primary.get("TELESCOP", "")).upper().startswith("SDSS"):
-        return False
-    try:
-        coadd = hdul[1]
-    except IndexError:
-        return False
-    if not isinstance(coadd, fits.BinTableHDU):
-        return False
-    names = {name.lower() for name in coadd.columns.names}
-    return {"loglam", "flux"} <= names
-
-
-def _spall_row(hdul: fits.HDUList) -> dict[str, Any]:
-    """Selected values of the one-row SPALL/SPECOBJ table in HDU 2, if present."""
-    try:
-        table = hdul[2]
-    except IndexError:
-        return {}
-    if not isinstance(table, fits.BinTableHDU) or not table.header.get("NAXIS2"):
-        return {}
-    names = {name.upper(): name for name in table.columns.names}
-    row: dict[str, Any] = {}
-    for key in ("Z", "PLATE", "MJD", "FIBERID", *_SDSS_SPALL_KEYS):
-        if key in names:
-            value = np.asarray(table.data[names[key]])[0]
-            row[key] = value.item() if hasattr(value, "item") else value
-    return row
-
-
-def read_sdss(hdul: fits.HDUList, primary: HeaderLike, source: str) -> Spectrum:
-    """SDSS ``spec-*.fits``: COADD table (loglam, flux, ivar, and_mask) + SPALL redshift.
-
-    Parameters
-    ----------
-    hdul : astropy.io.fits.HDUList
-        The open file.
-    primary : HeaderLike
-        Its primary header (PLUG_RA, PLUG_DEC, MJD, PLATEID, BUNIT...).
-    source : str
-        File base name.
-
-    Returns
-    -------
-    Spectrum
-        Vacuum wavelengths in Angstrom, flux in 1e-17 erg/s/cm2/Angstrom.
-    """
-    coadd = hdul[1]
-    data = coadd.data
-    names = {name.lower(): name for name in coadd.columns.names}
-    meta = meta_from_header(primary, source=source, fmt="sdss-spec")
-    meta.wave_medium = "vacuum"
-    if primary.get("PLUG_RA") is not None:  # RA/DEC in the header are the plate centre
-        meta.ra, meta.dec = float(primary.get("PLUG_RA")), float(primary.get("PLUG_DEC"))
-    spall = _spall_row(hdul)
-    for key in _SDSS_SPALL_KEYS:
-        if isinstance(spall.get(key), str):
-            meta.extra[key.lower()] = spall[key].strip()
-        elif key in spall:
-            meta.extra[key.lower()] = spall[key]
-    if "Z" in spall and -1.0 < float(spall["Z"]) < 100.0:
-        meta.redshift = float(spall["Z"])
-    plate = primary.get("PLATEID", spall.get("PLATE"))
-    mjd = primary.get("MJD", spall.get("MJD"))
-    fiber = primary.get("FIBERID", spall.get("FIBERID"))
-    if meta.object_name is None and None not in (plate, mjd, fiber):
-        meta.object_name = f"SDSS {int(plate):04d}-{int(mjd):05d}-{int(fiber):04d}"
-    mask_name = names.get("and_mask") or names.get("mask")
-    return assemble(
-        meta,
-        10.0 ** np.asarray(data[names["loglam"]], dtype=np.float64),
-        data[names["flux"]],
-        flux_unit=parse_unit(primary.get("BUNIT")) or _SDSS_FLUX_UNIT,
-        ivar=data[names["ivar"]] if "ivar" in names else None,
-        mask=data[mask_name] if mask_name else None,
     )

@@ -15,7 +15,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["BLOCK", "FitsHeader", "PrimaryImage", "Truncated", "Unsupported", "read_primary"]
+__all__ = [
+    "BLOCK",
+    "FitsHeader",
+    "PrimaryImage",
+    "Truncated",
+    "Unsupported",
+    "read_extension_header",
+    "read_primary",
+]
 
 BLOCK = 2880
 _CARD = 80
@@ -62,8 +70,7 @@ class FitsHeader:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.upper() in self._index
 
-    def keys(self) -> Iterator[str]:
-        """Keywords that have a value, in header order."""
+    def __iter__(self) -> Iterator[str]:
         return iter(self._index)
 
 
@@ -103,25 +110,31 @@ class PrimaryImage:
     ----------
     header : FitsHeader
         The primary header.
-    data : numpy.ndarray, float64, shape (NAXISn, ..., NAXIS1)
+    data : numpy.ndarray, float64, shape (NAXISn, ..., NAXIS1), or None
         Scaled (BSCALE/BZERO) pixel values in C order; BLANK integers become NaN.
+        None when the primary HDU has no data (NAXIS = 0), as in files with extensions.
     """
 
     __slots__ = ("data", "header")
 
-    def __init__(self, header: FitsHeader, data: np.ndarray) -> None:
+    def __init__(self, header: FitsHeader, data: np.ndarray | None) -> None:
         self.header = header
         self.data = data
 
 
-def _read_cards(fh: BinaryIO) -> list[str]:
+def _read_cards(
+    fh: BinaryIO, first: bytes = b"SIMPLE  =", at_eof: list[str] | None = None
+) -> list[str]:
+    """Cards up to END; returns ``at_eof`` when the stream ends before the first byte."""
     cards: list[str] = []
     for n_block in range(_MAX_HEADER_BLOCKS):
         block = fh.read(BLOCK)
+        if not block and n_block == 0 and at_eof is not None:
+            return at_eof
         if len(block) < BLOCK:
-            raise Truncated(f"the header ends after {n_block * BLOCK + len(block)} bytes")
-        if n_block == 0 and not block.startswith(b"SIMPLE  ="):
-            raise Unsupported("no SIMPLE keyword")
+            raise Truncated(f"a header ends after {n_block * BLOCK + len(block)} bytes")
+        if n_block == 0 and not block.startswith(first):
+            raise Unsupported(f"header does not start with {first!r}")
         try:
             text = block.decode("ascii")
         except UnicodeDecodeError:
@@ -144,8 +157,6 @@ def _layout(header: FitsHeader) -> tuple[np.dtype, tuple[int, ...]]:
     shape = tuple(header.get(f"NAXIS{k}") for k in range(naxis, 0, -1))
     if not all(isinstance(n, int) and n >= 0 for n in shape):
         raise Unsupported(f"bad axis lengths {shape}")
-    if naxis == 0 or 0 in shape:
-        raise Unsupported("no primary data")
     return np.dtype(_DTYPES[bitpix]), shape
 
 
@@ -174,17 +185,20 @@ def read_primary(fh: BinaryIO) -> PrimaryImage:
     Returns
     -------
     PrimaryImage
-        Header and float64 data of shape ``(NAXISn, ..., NAXIS1)``.
+        Header and float64 data of shape ``(NAXISn, ..., NAXIS1)`` (None if NAXIS = 0); the
+        stream is left at the end of the data (before its padding).
 
     Raises
     ------
     Truncated
         The file ends inside the header or the data.
     Unsupported
-        Anything this reader leaves to astropy (no primary data, random groups...).
+        Anything this reader leaves to astropy (random groups, non-ASCII header...).
     """
     header = FitsHeader(_read_cards(fh))
     dtype, shape = _layout(header)
+    if not shape or 0 in shape:
+        return PrimaryImage(header, None)
     count = int(np.prod(shape))
     nbytes = count * dtype.itemsize
     raw = fh.read(nbytes)
@@ -192,3 +206,23 @@ def read_primary(fh: BinaryIO) -> PrimaryImage:
         raise Truncated(f"the header announces {nbytes} data bytes, only {len(raw)} follow it")
     data = np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
     return PrimaryImage(header, _scale(data, header))
+
+
+def read_extension_header(fh: BinaryIO) -> FitsHeader | None:
+    """Read the next extension header (``XTENSION=``) from a stream at a block boundary.
+
+    Returns
+    -------
+    FitsHeader or None
+        None at a clean end of file (no further HDU).
+
+    Raises
+    ------
+    Truncated
+        The file ends inside the header.
+    Unsupported
+        What follows is not an extension header.
+    """
+    end: list[str] = []
+    cards = _read_cards(fh, first=b"XTENSION=", at_eof=end)
+    return None if cards is end else FitsHeader(cards)

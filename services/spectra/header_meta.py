@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from services.spectra.spectrum import SpectrumMeta
@@ -12,7 +13,11 @@ from services.spectra.spectrum import SpectrumMeta
 __all__ = [
     "AstropyHeader",
     "ChainedHeader",
-    "HeaderLike", "meta_from_header", "mjd_to_iso", "parse_angle"]
+    "HeaderLike",
+    "meta_from_header",
+    "mjd_to_iso",
+    "parse_angle",
+]
 
 # Scalar keywords copied into SpectrumMeta.extra when present.
 EXTRA_KEYS = (
@@ -37,13 +42,14 @@ class HeaderLike(Protocol):
 
     def __contains__(self, key: object) -> bool: ...
 
-    def keys(self) -> Iterable[str]: ...
+    def __iter__(self) -> Iterator[str]: ...
 
 
 class AstropyHeader:
     """Adapter giving an :class:`astropy.io.fits.Header` the :class:`HeaderLike` behaviour.
 
-    Empty values (astropy's ``Undefined``) read as missing.
+    Empty values (astropy's ``Undefined``) read as missing; an unparsable card reads as
+    missing too, with a ``UserWarning`` (the readers record warnings in the metadata).
     """
 
     __slots__ = ("_header",)
@@ -53,7 +59,11 @@ class AstropyHeader:
 
     def get(self, key: str, default: Any = None) -> Any:
         """Value of ``key``, ``default`` when absent or empty."""
-        value = self._header.get(key, default)
+        try:
+            value = self._header.get(key, default)
+        except Exception as exc:  # astropy raises VerifyError & co. for unparsable cards
+            warnings.warn(f"unparsable FITS card {key}: {exc}", UserWarning, stacklevel=2)
+            return default
         if value is None or type(value).__name__ == "Undefined":
             return default
         return value
@@ -61,9 +71,8 @@ class AstropyHeader:
     def __contains__(self, key: object) -> bool:
         return key in self._header
 
-    def keys(self) -> list[str]:
-        """Keywords present, in header order."""
-        return list(self._header.keys())
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._header.keys())
 
 
 class ChainedHeader:
@@ -83,9 +92,8 @@ class ChainedHeader:
     def __contains__(self, key: object) -> bool:
         return key in self._first or key in self._second
 
-    def keys(self) -> list[str]:
-        """Keywords of both headers, first header's first."""
-        return list(dict.fromkeys([*self._first.keys(), *self._second.keys()]))
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._first, *self._second]))
 
 
 def _first(header: HeaderLike, keys: tuple[str, ...]) -> Any:

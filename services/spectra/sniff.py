@@ -27,11 +27,11 @@ _SIGNATURES = (
 def open_binary(path: str) -> BinaryIO:
     """Open ``path`` for binary reading, transparently decompressing gzip files."""
     fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    if fh.read(2) == _GZIP_MAGIC:
+    if fh.read(2) != _GZIP_MAGIC:
         fh.seek(0)
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
-    fh.seek(0)
-    return fh
+        return fh
+    fh.close()
+    return gzip.open(path, "rb")  # type: ignore[return-value]
 
 
 def describe_foreign(head: bytes) -> str | None:

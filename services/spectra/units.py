@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-import warnings
 
 import astropy.units as u
 import numpy as np
+
+from services.spectra.capture import captured_warnings
 
 __all__ = ["parse_unit", "wave_to_angstrom"]
 
@@ -56,8 +57,7 @@ def parse_unit(text: str | None) -> u.UnitBase | None:
     if alias is not None:
         return alias
     cleaned = _ANGSTROM_WORD.sub("Angstrom", text)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with captured_warnings():
         for fmt in ("generic", "vounit", "cds"):
             try:
                 unit = u.Unit(cleaned, format=fmt)
