@@ -24,7 +24,7 @@ from services.jobs.context import JobContext, Result
 from services.jobs.errors import JobFailure
 
 # Modules imported once by the fork server, so that each job process starts in ~10 ms.
-PRELOAD = ["numpy", "pydantic", "astropy.io.votable", "services.jobs.context"]
+PRELOAD = ["numpy", "pydantic", "astropy.table", "astropy.io.votable", "services.jobs.context"]
 
 _context: multiprocessing.context.BaseContext | None = None
 

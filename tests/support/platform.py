@@ -54,6 +54,7 @@ class Platform:
     port: int
     env: dict[str, str]
     worker: bool = True
+    worker_threads: int = 4
     process: subprocess.Popen | None = None
     log: Path = field(init=False)
 
