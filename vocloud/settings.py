@@ -78,7 +78,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # filled by collectstatic (quickstart does it)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 
 # Uploads: whole files above this go to disk while they stream in.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
