@@ -28,8 +28,9 @@ def staff(django_user_model):
 
 @pytest.fixture(autouse=True)
 def isolated_data_dir(settings, tmp_path):
-    """Job files of in-process tests go to a temporary directory."""
-    settings.VOCLOUD_JOBS_DIR = tmp_path / "jobs"
+    """Job files and user storage of in-process tests go to a temporary directory."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.VOCLOUD_JOBS_DIR = tmp_path / "data" / "jobs"
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "vocloud.accounts",
     "vocloud.uws",
+    "vocloud.files",
+    "vocloud.datasets",
     "vocloud.portal",
 ]
 

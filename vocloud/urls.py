@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("vocloud.accounts.urls")),
     path("uws/", include("vocloud.uws.urls")),
+    path("files/", include("vocloud.files.urls")),
+    path("datasets/", include("vocloud.datasets.urls")),
     path("", include("vocloud.portal.urls")),
 ]

@@ -40,16 +40,29 @@ class JobContext:
         The UWS job id (for log messages and file names).
     job_dir : Path
         The job's own directory; uploads are in ``job_dir / "uploads"``.
+    user_root : Path, optional
+        The owner's storage (``services.storage.UserSpace(user_root)``), for kinds that
+        read or write the user's files and datasets.
     report : callable
         ``report(fraction, message)`` sends progress to the platform.
     """
 
     job_id: str
     job_dir: Path
+    user_root: Path | None = None
     report: ProgressCallback = lambda fraction, message: None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("vocloud.job"))
     min_report_interval: float = 0.2
     _last_report: float = field(default=0.0, repr=False)
+
+    @property
+    def user_space(self):
+        """The owner's :class:`services.storage.UserSpace`."""
+        from services.storage import UserSpace
+
+        if self.user_root is None:
+            raise RuntimeError("this job was started without the owner's storage")
+        return UserSpace(self.user_root).ensure()
 
     @property
     def results_dir(self) -> Path:

@@ -110,14 +110,16 @@ def _decode(kind: str, payload: dict[str, Any]) -> Message:
     return Message("progress", fraction=payload["fraction"], text=payload["message"])
 
 
-def start(module: str, params: dict[str, Any], job_id: str, job_dir: Path) -> JobProcess:
+def start(
+    module: str, params: dict[str, Any], job_id: str, job_dir: Path, user_root: Path | None = None
+) -> JobProcess:
     """Start ``module.run(module.Parameters(**params), ctx)`` in a new process."""
     ctx = _mp_context()
     messages_r, messages_w = ctx.Pipe(duplex=False)
     lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
     process = ctx.Process(
         target=_child_main,
-        args=(module, params, job_id, str(job_dir), messages_w, lifeline_r),
+        args=(module, params, job_id, str(job_dir), user_root, messages_w, lifeline_r),
         name=f"vocloud-job-{job_id}",
         daemon=False,
     )
@@ -148,6 +150,7 @@ def _child_main(
     params: dict[str, Any],
     job_id: str,
     job_dir_name: str,
+    user_root: Path | None,
     messages: Connection,
     lifeline: Connection,
 ) -> None:
@@ -159,7 +162,9 @@ def _child_main(
     def report(fraction: float, message: str) -> None:
         messages.send(("progress", {"fraction": fraction, "message": message}))
 
-    ctx = JobContext(job_id=job_id, job_dir=job_dir, report=report, logger=logger)
+    ctx = JobContext(
+        job_id=job_id, job_dir=job_dir, user_root=user_root, report=report, logger=logger
+    )
     try:
         kind = importlib.import_module(module)
         results = kind.run(kind.Parameters.model_validate(params), ctx)

@@ -10,12 +10,14 @@ import socket
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from pydantic import ValidationError
 
 from services.jobs import runner
 from services.jobs.params import validation_message
+from services.storage import user_space
 from vocloud.uws import phases, storage
 from vocloud.uws.kinds import get_kind
 from vocloud.uws.models import Job, Phase, Result
@@ -52,7 +54,10 @@ def _execute(job_pk: int) -> None:
             job, Phase.ERROR, error_type="fatal", error_message=f"Invalid parameters: {message}"
         )
         return
-    process = runner.start(kind.module_name, params, job.job_id, storage.job_dir(job.job_id))
+    owner_root = user_space(settings.DATA_DIR, job.owner_id).root
+    process = runner.start(
+        kind.module_name, params, job.job_id, storage.job_dir(job.job_id), owner_root
+    )
     logger.info("job %s (%s) started in process %s", job.job_id, job.kind, process.pid)
     try:
         outcome = _supervise(job, process)

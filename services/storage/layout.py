@@ -1,0 +1,55 @@
+"""The on-disk layout of one user's space."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.storage.paths import safe_join
+
+
+@dataclass(frozen=True)
+class UserSpace:
+    """One user's storage under ``DATA_DIR/users/<user_id>``."""
+
+    root: Path
+
+    @property
+    def files(self) -> Path:
+        """What the file manager shows; every path a user gives is relative to it."""
+        return self.root / "files"
+
+    @property
+    def datasets(self) -> Path:
+        """Learning arrays of the user's datasets, one directory per dataset."""
+        return self.root / "datasets"
+
+    @property
+    def index_path(self) -> Path:
+        """The content index (SQLite file) of stored spectra."""
+        return self.root / "index.sqlite3"
+
+    def ensure(self) -> UserSpace:
+        for path in (self.files, self.datasets):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def resolve(self, relative: str) -> Path:
+        """A path inside ``files/``; raises PathEscape for anything that leaves it."""
+        return safe_join(self.files, relative)
+
+    def usage_bytes(self) -> int:
+        """Bytes used by files and datasets (what the quota limits)."""
+        total = 0
+        for top in (self.files, self.datasets):
+            for dirpath, _dirs, names in os.walk(top):
+                for name in names:
+                    with contextlib.suppress(OSError):
+                        total += os.lstat(os.path.join(dirpath, name)).st_size
+        return total
+
+
+def user_space(data_dir: Path, user_id: int) -> UserSpace:
+    return UserSpace(Path(data_dir) / "users" / str(int(user_id)))

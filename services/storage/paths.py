@@ -1,0 +1,51 @@
+"""Paths given by users, resolved so that they never leave their base directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+
+class PathEscape(ValueError):
+    """A path that would leave the user's storage (``..``, absolute, or via a symlink)."""
+
+
+def clean_relative(relative: str) -> PurePosixPath:
+    """A user-given relative path, normalised; refuses absolute paths, ``..`` and NUL.
+
+    Parameters
+    ----------
+    relative : str
+        Path with ``/`` separators, as sent by a browser or found in an archive.
+    """
+    if "\x00" in relative:
+        raise PathEscape(f"{relative!r}: NUL in a path")
+    text = relative.replace("\\", "/")
+    path = PurePosixPath(text)
+    if path.is_absolute() or (len(text) > 1 and text[1] == ":"):
+        raise PathEscape(f"{relative!r}: absolute paths are not allowed")
+    parts = [part for part in path.parts if part not in ("", ".")]
+    if ".." in parts:
+        raise PathEscape(f"{relative!r}: '..' is not allowed")
+    return PurePosixPath(*parts) if parts else PurePosixPath(".")
+
+
+def safe_join(base: Path, relative: str) -> Path:
+    """``base / relative``, guaranteed to stay inside ``base`` even through symlinks.
+
+    Raises
+    ------
+    PathEscape
+        If the path is absolute, contains ``..`` or resolves outside ``base``.
+    """
+    clean = clean_relative(relative)
+    root = base.resolve()
+    target = (root / clean).resolve()
+    if target != root and not target.is_relative_to(root):
+        raise PathEscape(f"{relative!r} leaves the storage")
+    return target
+
+
+def relative_to(base: Path, path: Path) -> str:
+    """The path as the user sees it: relative to ``base``, with ``/``."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
