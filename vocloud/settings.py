@@ -1,5 +1,6 @@
 """Settings of vocloud, from environment variables only (see deploy/env.example)."""
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from vocloud.env import database_from_url, envbool, envint, envlist, envstr
@@ -79,7 +80,11 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# BokehJS comes from the bokeh wheel itself, served by us: no CDN.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("bokeh", Path(find_spec("bokeh").origin).parent / "server" / "static"),
+]
 STATIC_ROOT = DATA_DIR / "static"  # filled by collectstatic (quickstart does it)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 

@@ -1,0 +1,53 @@
+"""Bokeh figures of spectra, embedded in portal pages (BokehJS served at /static/bokeh/)."""
+
+from __future__ import annotations
+
+import numpy as np
+from bokeh.embed import components
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.plotting import figure
+
+BOKEH_JS = ["bokeh/js/bokeh.min.js", "bokeh/js/bokeh-widgets.min.js"]
+
+
+def spectrum_figure(
+    wave: np.ndarray,
+    flux: np.ndarray,
+    *,
+    title: str = "",
+    wave_label: str = "Wavelength [Å]",
+    flux_label: str = "Flux",
+    width: int = 900,
+    height: int = 320,
+):
+    """A line plot of one spectrum, with pan/zoom and a hover read-out.
+
+    Parameters
+    ----------
+    wave, flux : ndarray, shape (n_pix,)
+        Wavelength and flux; non-finite flux values are left out.
+    """
+    wave = np.asarray(wave, dtype=float)
+    flux = np.asarray(flux, dtype=float)
+    good = np.isfinite(wave) & np.isfinite(flux)
+    source = ColumnDataSource({"wave": wave[good], "flux": flux[good]})
+    plot = figure(
+        title=title,
+        width=width,
+        height=height,
+        x_axis_label=wave_label,
+        y_axis_label=flux_label,
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        sizing_mode="stretch_width",
+        output_backend="webgl",
+    )
+    plot.line("wave", "flux", source=source, line_width=1, color="#2855c8")
+    plot.add_tools(
+        HoverTool(tooltips=[("λ", "@wave{0.00}"), ("flux", "@flux{0.000e}")], mode="vline")
+    )
+    return plot
+
+
+def embed(plot) -> tuple[str, str]:
+    """(script, div) HTML snippets for a template; include BOKEH_JS on the page."""
+    return components(plot)
