@@ -103,3 +103,24 @@ def _clean_rows(
         wave = wave[order]
         arrays = {name: array[order] for name, array in arrays.items()}
     return wave, arrays
+
+
+def assemble_columns(
+    meta: SpectrumMeta,
+    arrays: dict[str, np.ndarray],
+    wave_unit: u.UnitBase | None,
+    flux_unit: u.UnitBase | None,
+) -> Spectrum:
+    """:func:`assemble` from columns found by role (``wave``, ``flux``, ``ivar``, ``error``,
+    ``variance``, ``mask``), as the table readers find them."""
+    return assemble(
+        meta,
+        arrays["wave"],
+        arrays["flux"],
+        wave_unit=wave_unit,
+        flux_unit=flux_unit,
+        ivar=arrays.get("ivar"),
+        uncertainty=arrays.get("error"),
+        variance=arrays.get("variance"),
+        mask=arrays.get("mask"),
+    )

@@ -9,7 +9,7 @@ import astropy.units as u
 import numpy as np
 from astropy.io import fits
 
-from services.spectra.assemble import assemble
+from services.spectra.assemble import assemble_columns
 from services.spectra.columns import ColumnInfo, match_columns
 from services.spectra.header_meta import AstropyHeader, ChainedHeader, HeaderLike, meta_from_header
 from services.spectra.spectrum import Spectrum
@@ -112,14 +112,4 @@ def table_spectrum(
     meta = meta_from_header(header, source=source, fmt=fmt)
     if flux_unit is None:
         flux_unit = parse_unit(header.get("BUNIT"))
-    return assemble(
-        meta,
-        arrays["wave"],
-        arrays["flux"],
-        wave_unit=wave_unit,
-        flux_unit=flux_unit,
-        ivar=arrays.get("ivar"),
-        uncertainty=arrays.get("error"),
-        variance=arrays.get("variance"),
-        mask=arrays.get("mask"),
-    )
+    return assemble_columns(meta, arrays, wave_unit, flux_unit)

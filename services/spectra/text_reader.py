@@ -14,7 +14,7 @@ import re
 import astropy.units as u
 import numpy as np
 
-from services.spectra.assemble import assemble
+from services.spectra.assemble import assemble_columns
 from services.spectra.columns import ColumnInfo
 from services.spectra.fits_tables import arrays_from_columns
 from services.spectra.sniff import open_binary
@@ -143,14 +143,4 @@ def read_text(path: str) -> Spectrum:
         raise SpectrumReadError(path, str(exc)) from None
     meta = SpectrumMeta(source=os.path.basename(path), format="ascii-csv" if delimiter else "ascii")
     arrays, wave_unit, flux_unit = _arrays(header, table, meta)
-    return assemble(
-        meta,
-        arrays["wave"],
-        arrays["flux"],
-        wave_unit=wave_unit,
-        flux_unit=flux_unit,
-        ivar=arrays.get("ivar"),
-        uncertainty=arrays.get("error"),
-        variance=arrays.get("variance"),
-        mask=arrays.get("mask"),
-    )
+    return assemble_columns(meta, arrays, wave_unit, flux_unit)

@@ -9,7 +9,7 @@ import numpy as np
 from astropy.io import votable
 from astropy.io.votable.tree import TableElement
 
-from services.spectra.assemble import assemble
+from services.spectra.assemble import assemble_columns
 from services.spectra.capture import captured_warnings
 from services.spectra.columns import ColumnInfo
 from services.spectra.fits_tables import arrays_from_columns
@@ -173,15 +173,5 @@ def _first_spectrum(vot: Any, source: str) -> Spectrum | None:
         if found is None:
             continue
         arrays, wave_unit, flux_unit = found
-        return assemble(
-            _meta(vot, table, source),
-            arrays["wave"],
-            arrays["flux"],
-            wave_unit=wave_unit,
-            flux_unit=flux_unit,
-            ivar=arrays.get("ivar"),
-            uncertainty=arrays.get("error"),
-            variance=arrays.get("variance"),
-            mask=arrays.get("mask"),
-        )
+        return assemble_columns(_meta(vot, table, source), arrays, wave_unit, flux_unit)
     return None
