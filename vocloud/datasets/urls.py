@@ -1,2 +1,10 @@
+from django.urls import path
+
+from vocloud.datasets import views
+
 app_name = "datasets"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dataset_list, name="list"),
+    path("<str:name>/", views.dataset_detail, name="detail"),
+    path("<str:name>/delete/", views.dataset_delete, name="delete"),
+]
