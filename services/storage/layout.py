@@ -27,6 +27,11 @@ class UserSpace:
         return self.root / "datasets"
 
     @property
+    def scratch(self) -> Path:
+        """Uploads and extractions in progress, moved into ``files/`` once complete."""
+        return self.root / "scratch"
+
+    @property
     def index_path(self) -> Path:
         """The content index (SQLite file) of stored spectra."""
         return self.root / "index.sqlite3"

@@ -1,2 +1,18 @@
+from django.urls import path
+
+from vocloud.files import views
+
 app_name = "files"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.browse, name="home"),
+    path("browse/<path:path>", views.browse, name="browse"),
+    path("view/<path:path>", views.view, name="view"),
+    path("download/<path:path>", views.download, name="download"),
+    path("zip/", views.download_zip, name="zip"),
+    path("upload/", views.upload, name="upload"),
+    path("mkdir/", views.mkdir, name="mkdir"),
+    path("rename/", views.rename, name="rename"),
+    path("move/", views.move, name="move"),
+    path("copy/", views.copy, name="copy"),
+    path("delete/", views.delete, name="delete"),
+]

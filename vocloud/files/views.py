@@ -1,0 +1,174 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from services.storage import PathEscape
+from services.storage.archives import ArchiveError
+from services.storage.intake import Upload
+from services.storage.manager import NoSuchPath, StorageError
+from services.storage.quota import QuotaExceeded
+from vocloud.files import operations
+from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
+
+# what a user is told in a message; a path that is not theirs (or leaves their space) is a 404
+REFUSALS = (StorageError, QuotaExceeded, ArchiveError)
+MISSING = (NoSuchPath, PathEscape)
+
+
+def _not_found(exc: Exception):
+    return Http404("No such file or folder.") if isinstance(exc, MISSING) else exc
+
+
+def _back(folder: str):
+    if folder.strip("/"):
+        return redirect("files:browse", path=folder.strip("/"))
+    return redirect("files:home")
+
+
+def _perform(request, action, *args, success: str = "", **kwargs):
+    """Run one operation; a refusal becomes a message, a foreign path a 404."""
+    try:
+        result = action(request.user, *args, **kwargs)
+    except MISSING as exc:
+        raise _not_found(exc) from None
+    except REFUSALS as exc:
+        messages.error(request, str(exc))
+        return None
+    if success:
+        messages.success(request, success)
+    return result
+
+
+@login_required
+@require_GET
+def browse(request, path: str = ""):
+    try:
+        page = operations.folder_page(request.user, path)
+    except MISSING as exc:
+        if operations.is_file(request.user, path):
+            return redirect("files:view", path=path)
+        raise _not_found(exc) from None
+    page["max_upload_bytes"] = max_upload_bytes()
+    return render(request, "files/browse.html", page)
+
+
+@login_required
+@require_GET
+def view(request, path: str):
+    try:
+        page = operations.preview(request.user, path)
+    except MISSING as exc:
+        raise _not_found(exc) from None
+    return render(request, "files/view.html", page)
+
+
+@login_required
+@require_GET
+def download(request, path: str):
+    try:
+        file = operations.file_path(request.user, path)
+    except MISSING as exc:
+        raise _not_found(exc) from None
+    return FileResponse(file.open("rb"), as_attachment=True, filename=file.name)
+
+
+@login_required
+@require_POST
+def download_zip(request):
+    paths = request.POST.getlist("paths")
+    result = _perform(request, operations.zip_download, paths)
+    if result is None:
+        return _back(request.POST.get("folder", ""))
+    name, chunks = result
+    response = StreamingHttpResponse(chunks, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
+@login_required
+@require_POST
+def upload(request):
+    handler = LimitedUploadHandler(request, operations.quota_for(request.user), max_upload_bytes())
+    request.upload_handlers.insert(0, handler)
+    return _upload(request, handler)
+
+
+@csrf_protect
+def _upload(request, handler: LimitedUploadHandler):
+    folder = request.POST.get("folder", "")
+    if handler.refusal:
+        messages.error(request, handler.refusal)
+        return _back(folder)
+    uploads = [Upload(f.name, f) for f in request.FILES.getlist("files")]
+    folder_files, relatives = request.FILES.getlist("tree"), request.POST.getlist("tree_paths")
+    if len(relatives) != len(folder_files):  # no script: only the bare names are known
+        relatives = [f.name for f in folder_files]
+    uploads += [Upload(rel, f) for rel, f in zip(relatives, folder_files, strict=True)]
+    if not uploads:
+        messages.error(request, "Choose files or a folder to upload first.")
+        return _back(folder)
+    extract = request.POST.get("extract") == "on"
+    stored = _perform(request, operations.upload, folder, uploads, extract_archives=extract)
+    if stored is not None:
+        messages.success(request, operations.upload_summary(stored))
+    return _back(folder)
+
+
+@login_required
+@require_POST
+def mkdir(request):
+    folder, name = request.POST.get("folder", ""), request.POST.get("name", "")
+    _perform(request, operations.make_folder, folder, name, success=f"Folder {name} created.")
+    return _back(folder)
+
+
+@login_required
+@require_POST
+def rename(request):
+    path, name = request.POST.get("path", ""), request.POST.get("name", "")
+    _perform(request, operations.rename, path, name, success=f"Renamed to {name}.")
+    return _back(request.POST.get("folder", ""))
+
+
+@login_required
+@require_POST
+def move(request):
+    paths, dest = request.POST.getlist("paths"), request.POST.get("dest", "")
+    done = _perform(request, operations.move, paths, dest)
+    if done:
+        messages.success(request, f"Moved {len(done)} item(s) to /{dest}.")
+    return _back(request.POST.get("folder", ""))
+
+
+@login_required
+@require_POST
+def copy(request):
+    paths, dest = request.POST.getlist("paths"), request.POST.get("dest", "")
+    done = _perform(request, operations.copy, paths, dest)
+    if done:
+        messages.success(request, f"Copied {len(done)} item(s) to /{dest}.")
+    return _back(request.POST.get("folder", ""))
+
+
+@login_required
+@require_POST
+def delete(request):
+    """The first POST shows what would go; the confirmed one deletes."""
+    paths, folder = request.POST.getlist("paths"), request.POST.get("folder", "")
+    if request.POST.get("confirm") != "yes":
+        if not paths:
+            messages.error(request, "Choose files or folders to delete first.")
+            return _back(folder)
+        items = _perform(request, operations.describe, paths)
+        if items is None:
+            return _back(folder)
+        return render(request, "files/confirm_delete.html", {"items": items, "folder": folder})
+    count = _perform(request, operations.delete, paths)
+    if count:
+        messages.success(request, f"Deleted {count} item(s).")
+    return _back(folder)
