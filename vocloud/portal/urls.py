@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vocloud.portal import views
+from vocloud.portal import ssap, views
 
 app_name = "portal"
 job = "jobs/<str:kind>/<str:job_id>"
@@ -11,6 +11,7 @@ urlpatterns = [
     path(job + "/", views.job_detail, name="job"),
     path(job + "/status.json", views.job_status, name="job_status"),
     path(job + "/<str:action>/", views.job_action, name="job_action"),
+    path("ssap/", ssap.ssap_preview, name="ssap"),
     path("kinds/", views.kind_list, name="kinds"),
     path("kinds/<str:kind>/", views.kind_detail, name="kind"),
 ]

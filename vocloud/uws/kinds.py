@@ -62,6 +62,7 @@ KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in [
         Kind("selftest", "services.selftest", queue="default"),
+        Kind("ingest", "services.ingest", queue="default"),
         Kind("dataset", "services.dataset_build", queue="default"),
     ]
 }
