@@ -1,0 +1,167 @@
+"""Running an ingestion: gather items, download them concurrently, check, de-duplicate, store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from services.fetch import FetchOptions, Outcome, download_all, make_session
+from services.ingest.parameters import Parameters
+from services.ingest.report import Row, counts, write_report
+from services.ingest.sources import Item, gather
+from services.ingest.store import store_file
+from services.jobs import JobContext, JobFailure, Result
+from services.storage import PathEscape
+from services.storage.index import ContentIndex
+from services.vo import (
+    Cutout,
+    VOError,
+    is_datalink_document,
+    is_datalink_type,
+    parse_datalink,
+    resolve,
+)
+
+BACKOFF_S = 0.5  # first wait before a retry; doubled after each further failure
+
+
+def fetch_options(params: Parameters) -> FetchOptions:
+    """The download policy the parameters ask for."""
+    return FetchOptions(
+        parallel=params.parallel,
+        connect_timeout=min(10.0, params.timeout),
+        read_timeout=params.timeout,
+        max_bytes=int(params.max_file_mb * 1024**2),
+        retries=params.retries,
+        backoff=BACKOFF_S,
+    )
+
+
+def target_folder(params: Parameters, ctx: JobContext) -> Path:
+    """The destination inside the user's ``files/``; never outside it."""
+    relative = params.target.strip() or f"ingest/{ctx.job_id}"
+    try:
+        return ctx.user_space.resolve(relative)
+    except PathEscape as exc:
+        raise JobFailure(f"TARGET {relative!r} is not a folder in your storage ({exc})") from None
+
+
+class Ingestion:
+    """The state of one run: the report rows so far and the progress counters."""
+
+    def __init__(self, params: Parameters, ctx: JobContext, folder: Path) -> None:
+        self.params, self.ctx, self.folder = params, ctx, folder
+        self.options = fetch_options(params)
+        self.files_root = ctx.user_space.files
+        self.index = ContentIndex(ctx.user_space.index_path)
+        self.cutout = Cutout(params.cutout_band, params.cutout_circle)
+        self.rows: list[Row] = []
+        self.total = self.done = 0
+
+    def tick(self, message: str) -> None:
+        self.done += 1
+        self.ctx.progress(0.05 + 0.9 * self.done / max(1, self.total), message)
+
+    def store(self, path: Path, item: Item) -> None:
+        row = store_file(path, item.source, self.folder / item.subdir, self.files_root, self.index)
+        if row.status == "ok" and item.note:
+            row.reason = item.note
+        self.rows.append(row)
+
+    def fail(self, item: Item, reason: str) -> None:
+        self.rows.append(Row(item.source, reason=reason))
+
+    def run(self, items: list[Item]) -> None:
+        """Ingest local files, then download URLs in rounds (round 2: DataLink targets)."""
+        self.total = len(items)
+        for item in items:
+            if item.local is not None:
+                self.store(item.local, item)
+                self.tick(f"checked {item.source}")
+        pending = [item for item in items if item.local is None]
+        for round_ in (1, 2):
+            if not pending:
+                break
+            pending = self.fetch(pending, round_)
+
+    def fetch(self, items: list[Item], round_: int) -> list[Item]:
+        """Download ``items`` concurrently; return DataLink targets found on the way."""
+        staging = self.ctx.work_dir / "download"
+        pairs = [(item.url, staging / f"{round_}-{i}") for i, item in enumerate(items)]
+        follow: list[Item] = []
+        for index, outcome in download_all(pairs, self.options):
+            item = items[index]
+            if not outcome.ok:
+                self.fail(item, outcome.error)
+            elif item.datalink or self._is_datalink(outcome):
+                follow.extend(self.follow(item, outcome, round_))
+            else:
+                self.store(outcome.path, item)
+            self.tick(f"{self.done + 1} of {self.total}: {item.source}")
+        return follow
+
+    @staticmethod
+    def _is_datalink(outcome: Outcome) -> bool:
+        if is_datalink_type(outcome.content_type):
+            return True
+        if "xml" not in outcome.content_type.lower() or outcome.path is None:
+            return False
+        with outcome.path.open("rb") as handle:
+            return is_datalink_document(handle.read(20000))
+
+    def follow(self, item: Item, outcome: Outcome, round_: int) -> list[Item]:
+        """Resolve a downloaded DataLink document into the items it points to."""
+        assert outcome.path is not None
+        data = outcome.path.read_bytes()
+        outcome.path.unlink(missing_ok=True)
+        if not self.params.datalink:
+            self.fail(item, "a DataLink document, and DATALINK is false")
+            return []
+        if round_ > 1:
+            self.fail(item, "a DataLink document pointing to another one (not followed)")
+            return []
+        try:
+            links = resolve(parse_datalink(data, item.url), self.cutout or None)
+        except VOError as exc:
+            self.fail(item, str(exc))
+            return []
+        found = []
+        for link in links:
+            source = f"{item.source} [{link.id}]" if len(links) > 1 else item.source
+            if link.error:
+                self.rows.append(Row(source, reason=f"DataLink: {link.error}"))
+            else:
+                note = link.note or ("SODA cut-out" if self.cutout and "soda" in link.url else "")
+                found.append(Item(source, url=link.url, subdir=item.subdir, note=note))
+        self.total += len(found)
+        return found
+
+
+def _summary(rows: list[Row]) -> str:
+    reasons = "; ".join(f"{r.source}: {r.reason}" for r in rows[:5])
+    more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
+    return f"nothing was ingested: all {len(rows)} items failed. {reasons}{more}"
+
+
+def run(params: Parameters, ctx: JobContext) -> list[Result]:
+    """Ingest every source of ``params`` into the target folder; see :mod:`services.ingest`."""
+    folder = target_folder(params, ctx)
+    ctx.progress(0.0, "collecting the sources", force=True)
+    ingestion = Ingestion(params, ctx, folder)
+    with make_session(ingestion.options) as session:
+        gathered = gather(params, ctx.work_dir, ingestion.options, session)
+    ingestion.rows.extend(Row(source, reason=reason) for source, reason in gathered.failures)
+    try:
+        ingestion.run(gathered.items)
+    finally:
+        ingestion.index.close()
+        shutil.rmtree(ctx.work_dir / "download", ignore_errors=True)
+        shutil.rmtree(ctx.work_dir / "upload", ignore_errors=True)
+    rows = ingestion.rows
+    write_report(rows, ctx.results_dir / "report.vot", gathered.notes)
+    n = counts(rows)
+    ctx.logger.info("ingest: %s into %s; %s", n, folder, "; ".join(gathered.notes) or "")
+    ctx.progress(1.0, f"{n['ok']} stored, {n['skipped']} skipped, {n['failed']} failed", force=True)
+    if rows and n["failed"] == len(rows):
+        raise JobFailure(_summary(rows))
+    return [Result("report", "report.vot", "application/x-votable+xml")]

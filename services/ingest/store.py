@@ -1,0 +1,78 @@
+"""Check a fetched file is a spectrum, de-duplicate it by content hash and store it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from services.ingest.report import Row
+from services.spectra import Spectrum, SpectrumReadError, read_spectrum
+from services.storage.index import ContentIndex, Entry, sha256_file
+from services.storage.paths import relative_to
+
+
+def _unique(path: Path) -> Path:
+    for n in range(1, 100_000):
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"too many files called {path.name}")
+
+
+def _describe(spectrum: Spectrum, source: str) -> Row:
+    meta = spectrum.meta
+    return Row(
+        source,
+        format=meta.format or "",
+        object=meta.object_name or "",
+        ra=float("nan") if meta.ra is None else float(meta.ra),
+        dec=float("nan") if meta.dec is None else float(meta.dec),
+        n_pix=int(spectrum.wave.size),
+    )
+
+
+def store_file(
+    staged: Path, source: str, folder: Path, files_root: Path, index: ContentIndex
+) -> Row:
+    """Read ``staged`` as a spectrum; move it into ``folder`` unless its bytes are known.
+
+    Parameters
+    ----------
+    staged : Path
+        The downloaded or extracted file (in the job's work directory); it is moved or
+        deleted, never left behind.
+    source : str
+        Where it came from, for the report and the index.
+    folder : Path
+        Destination folder inside the user's ``files/``.
+    files_root : Path
+        The user's ``files/`` (report paths are relative to it).
+    index : ContentIndex
+        The user's content index: a known SHA-256 makes the item ``skipped``.
+    """
+    try:
+        spectrum = read_spectrum(staged)
+    except SpectrumReadError as exc:
+        staged.unlink(missing_ok=True)
+        return Row(source, reason=f"not a readable spectrum: {exc.reason}")
+    row = _describe(spectrum, source)
+    row.sha256 = sha256_file(staged)
+    known = index.find(row.sha256)
+    if known is not None and (files_root / known.path).is_file():
+        staged.unlink(missing_ok=True)
+        row.status, row.path, row.reason = "skipped", known.path, "already stored"
+        return row
+    if known is not None:  # its file was deleted behind the index's back
+        index.forget_paths(known.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / staged.name
+    target = _unique(target) if target.exists() else target
+    shutil.move(staged, target)
+    row.path = relative_to(files_root, target)
+    entry = Entry(row.sha256, row.path, target.stat().st_size, row.format, source)
+    if not index.add(entry):  # another job stored the same bytes meanwhile
+        target.unlink(missing_ok=True)
+        row.status, row.path, row.reason = "skipped", index.find(row.sha256).path, "already stored"
+        return row
+    row.status = "ok"
+    return row

@@ -1,0 +1,174 @@
+"""Simple Spectral Access (SSAP 1.1) queries through pyvo."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import requests
+from astropy.table import Table
+from pyvo.dal import DALFormatError, DALQueryError, DALServiceError, SSAService
+from pyvo.dal.adhoc import DatalinkQuery
+from pyvo.dal.exceptions import DALOverflowWarning
+
+from services.vo.access import AccessRow, access_rows
+from services.vo.errors import QueryError, ServiceError, VOError
+
+DATALINK_IVOID = "ivo://ivoa.net/std/datalink"
+_NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
+
+
+@dataclass
+class SsapResult:
+    """The answer of an SSAP service.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The result table as the service sent it.
+    rows : list of AccessRow
+        Access URL, format and title of each dataset.
+    datalinks : list of str
+        For each row, the URL of its DataLink document when the service declares a
+        DataLink service (``""`` otherwise).
+    truncated : bool
+        True when the service answered ``QUERY_STATUS=OVERFLOW`` (MAXREC reached).
+    """
+
+    table: Table
+    rows: list[AccessRow]
+    datalinks: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+
+def parse_pos(text: str) -> tuple[float, float]:
+    """``"ra,dec"`` in degrees -> (ra, dec); raises ValueError with a readable message."""
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    try:
+        ra, dec = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"POS must be 'ra,dec' in degrees, got {text!r}") from None
+    if not (0 <= ra <= 360 and -90 <= dec <= 90):
+        raise ValueError(f"POS {text!r} is outside 0 <= ra <= 360, -90 <= dec <= 90")
+    return ra, dec
+
+
+def check_band(text: str) -> str:
+    """Validate an SSAP ``BAND`` (``lo/hi`` in metres, one side may be open)."""
+    if not re.fullmatch(rf"\s*({_NUMBER})?\s*/\s*({_NUMBER})?\s*|\s*{_NUMBER}\s*", text):
+        raise ValueError(f"BAND must be 'lo/hi' in metres (e.g. 4e-7/7e-7), got {text!r}")
+    return text.replace(" ", "")
+
+
+def check_time(text: str) -> str:
+    """Validate an SSAP ``TIME`` (``start/end``, ISO 8601, one side may be open)."""
+    iso = r"\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?"
+    if not re.fullmatch(rf"\s*({iso})?\s*/\s*({iso})?\s*|\s*{iso}\s*", text):
+        raise ValueError(f"TIME must be 'start/end' in ISO 8601, got {text!r}")
+    return text.replace(" ", "")
+
+
+def ssap_query(
+    url: str,
+    session: requests.Session,
+    *,
+    pos: tuple[float, float] | None = None,
+    size: float | None = None,
+    band: str = "",
+    time: str = "",
+    format: str = "",
+    maxrec: int | None = None,
+    extra: dict[str, str] | None = None,
+) -> SsapResult:
+    """Query an SSAP service (``REQUEST=queryData``).
+
+    Parameters
+    ----------
+    url : str
+        The service's base URL.
+    session : requests.Session
+        Carries the timeouts (see :class:`services.fetch.TimeoutSession`).
+    pos : (float, float), optional
+        Search centre (ICRS RA, Dec) in degrees.
+    size : float, optional
+        Diameter of the search region in degrees.
+    band, time, format : str
+        SSAP ``BAND`` (``lo/hi`` in metres), ``TIME`` (``start/end``), ``FORMAT``.
+    maxrec : int, optional
+        Maximum number of rows; reaching it sets ``truncated``.
+    extra : dict, optional
+        Further standard parameters passed through unchanged (``TARGETNAME``, ``COLLECTION``...).
+
+    Raises
+    ------
+    QueryError
+        If the service answers ``QUERY_STATUS=ERROR`` (with the service's message).
+    ServiceError
+        If it cannot be reached or answers something that is not an SSAP VOTable.
+    """
+    query = SSAService(url, session=session).create_query()
+    for key, value in _parameters(pos, size, band, time, format, maxrec, extra).items():
+        query[key] = value
+    results = _execute(query, url)
+    table = results.resultstable
+    try:
+        rows = access_rows(table)
+    except VOError as exc:
+        raise ServiceError(f"the SSAP response is unusable: {exc}") from None
+    return SsapResult(
+        table=results.to_table(),
+        rows=rows,
+        datalinks=_datalink_urls(results, len(rows)),
+        truncated=str(results.status[0]).upper() == "OVERFLOW",
+    )
+
+
+def _execute(query, url: str):
+    try:
+        with warnings.catch_warnings():
+            # OVERFLOW is reported through ``truncated``, not as a warning
+            warnings.simplefilter("ignore", DALOverflowWarning)
+            return query.execute()
+    except DALQueryError as exc:
+        raise QueryError(f"the SSAP service reported an error: {exc.reason or exc}") from None
+    except (DALServiceError, DALFormatError) as exc:
+        raise ServiceError(f"the SSAP service at {url} failed: {_reason(exc)}") from None
+
+
+def _parameters(pos, size, band, time, format, maxrec, extra) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if pos is not None:
+        params["POS"] = f"{pos[0]!r},{pos[1]!r}"
+    if size is not None:
+        params["SIZE"] = repr(float(size))
+    if band:
+        params["BAND"] = check_band(band)
+    if time:
+        params["TIME"] = check_time(time)
+    if format:
+        params["FORMAT"] = format
+    if maxrec is not None:
+        params["MAXREC"] = str(int(maxrec))
+    for key, value in (extra or {}).items():
+        params[key.upper()] = str(value)
+    return params
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", "") or str(exc)
+    return " ".join(str(reason).split())[:300]
+
+
+def _datalink_urls(results, n_rows: int) -> list[str]:
+    """DataLink URL of each row, from the response's DataLink service descriptor."""
+    try:
+        resource = results.get_adhocservice_by_ivoid(DATALINK_IVOID)
+    except DALServiceError:
+        return [""] * n_rows
+    urls = []
+    for record in results:
+        query = DatalinkQuery.from_resource(record, resource, session=results._session)
+        prepared = requests.Request("GET", query.queryurl, params=dict(query)).prepare()
+        urls.append(prepared.url or "")
+    return urls[:n_rows]

@@ -1,0 +1,51 @@
+"""A real FTP server (pyftpdlib) on 127.0.0.1, in a thread: ``with FtpServer(root) as ftp:``."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+
+
+class _NoMlsdHandler(FTPHandler):
+    """A server without MLSD, as some old archives are: clients must fall back to NLST."""
+
+    proto_cmds = {k: v for k, v in FTPHandler.proto_cmds.items() if k != "MLSD"}
+
+
+class FtpServer:
+    """Anonymous read-only FTP of ``root``; ``mlsd=False`` removes the MLSD command."""
+
+    def __init__(self, root: Path, *, mlsd: bool = True) -> None:
+        authorizer = DummyAuthorizer()
+        authorizer.add_anonymous(str(root))
+        handler = type("Handler", (FTPHandler if mlsd else _NoMlsdHandler,), {})
+        handler.authorizer = authorizer
+        handler.banner = "vocloud test FTP"
+        handler.passive_ports = None
+        self._server = FTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"timeout": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.address[:2]
+        return f"ftp://{host}:{port}"
+
+    def start(self) -> FtpServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close_all()
+        self._thread.join(5)
+
+    def __enter__(self) -> FtpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
