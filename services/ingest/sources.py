@@ -12,7 +12,6 @@ import requests
 
 from services.fetch import FetchError, FetchOptions, crawl_ftp, crawl_http, read_url_list
 from services.ingest.parameters import Parameters
-from services.spectra import sniff_format
 from services.storage.archives import ArchiveError, extract, is_archive
 from services.vo import VOError, parse_pos, ssap_query, votable_access_rows
 
@@ -87,9 +86,6 @@ def _name(value: object) -> str:
 def _upload(path: Path, dest: Path) -> list[Item]:
     """Extract an archive safely (``..``, links and bombs are refused) or take the file."""
     if not _looks_like_archive(path):
-        if "." not in path.name:  # stored as UPLOAD: give the spectrum a suffix
-            suffix = {"fits": ".fits", "votable": ".vot"}.get(sniff_format(path), ".txt")
-            path = path.rename(path.with_name(f"upload{suffix}"))
         return [Item(path.name, local=path)]
     files = extract(path, dest)
     items = []
@@ -103,7 +99,7 @@ def _upload(path: Path, dest: Path) -> list[Item]:
 
 
 def _looks_like_archive(path: Path) -> bool:
-    """By name, or by content: the platform stores an upload under its parameter name."""
+    """By name, or by content (a client may send an archive under any name)."""
     if is_archive(path.name) or zipfile.is_zipfile(path):
         return True
     with path.open("rb") as handle:

@@ -88,9 +88,10 @@ def test_upload_is_stored_under_its_parameter_name(alice):
         alice, SELFTEST, {}, {"attachment": SimpleUploadedFile("../../etc/passwd", b"abc")}
     )
     assert job.uploads == {"ATTACHMENT": "passwd"}  # Django keeps only the base name
-    path = storage.upload_path(job.job_id, "ATTACHMENT")
+    path = storage.upload_path(job.job_id, "ATTACHMENT", "passwd")
     assert path.read_bytes() == b"abc"
-    assert path.parent.parent == storage.job_dir(job.job_id)
+    assert path.name == "passwd"  # the job sees the client's base name, nothing more
+    assert path.parent.parent.parent == storage.job_dir(job.job_id)
     assert service.job_parameters(job)["attachment"] == str(path)
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -89,7 +90,7 @@ def _check_parameters(
     misplaced = set(params) & kind.upload_names
     if misplaced:
         raise UsageError(f"{', '.join(sorted(misplaced))} must be uploaded as a file")
-    uploads = {name: storage.upload_path(job_id or "new", name) for name in upload_names}
+    uploads = {name: storage.upload_path(job_id or "new", name, "check") for name in upload_names}
     try:
         validate(kind.parameters_model, params, uploads)
     except ValidationError as exc:
@@ -134,9 +135,12 @@ def create_job(
 def _store_uploads(job: Job, files: Mapping[str, UploadedFile]) -> None:
     if not files:
         return
-    storage.uploads_dir(job.job_id).mkdir(parents=True, exist_ok=True)
     for name, upload in files.items():
-        with storage.upload_path(job.job_id, name).open("wb") as out:
+        path = storage.upload_path(job.job_id, name, upload.name)
+        if path.parent.exists():  # a new file for the parameter replaces the old one
+            shutil.rmtree(path.parent)
+        path.parent.mkdir(parents=True)
+        with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
 
@@ -234,5 +238,8 @@ def list_jobs(
 def job_parameters(job: Job) -> dict:
     """The validated parameter dict the worker receives (uploads as local paths)."""
     kind = get_kind(job.kind)
-    uploads = {name: storage.upload_path(job.job_id, name) for name in job.uploads}
+    uploads = {
+        name: storage.upload_path(job.job_id, name, filename)
+        for name, filename in job.uploads.items()
+    }
     return validate(kind.parameters_model, job.parameters, uploads).model_dump(mode="json")

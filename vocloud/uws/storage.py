@@ -14,9 +14,14 @@ def uploads_dir(job_id: str) -> Path:
     return job_dir(job_id) / "uploads"
 
 
-def upload_path(job_id: str, name: str) -> Path:
-    # Stored under the parameter's UWS name, never under the client's file name.
-    return uploads_dir(job_id) / name.upper()
+def upload_path(job_id: str, name: str, filename: str = "") -> Path:
+    """Where parameter ``name``'s file is kept: ``uploads/<NAME>/<base name>``.
+
+    The directory is the parameter's UWS name; only the base name of the client's file
+    name is kept (no path can come from the client), so jobs see e.g. ``spectra.tar.gz``.
+    """
+    base = Path(filename.replace("\\", "/")).name.strip(". ") or "upload"
+    return uploads_dir(job_id) / name.upper() / base
 
 
 def results_dir(job_id: str) -> Path:

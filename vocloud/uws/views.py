@@ -217,7 +217,7 @@ class ParameterView(UWSView):
         job = self.job()
         upper = name.upper()
         if upper in job.uploads:
-            path = storage.upload_path(job.job_id, upper)
+            path = storage.upload_path(job.job_id, upper, job.uploads[upper])
             if not path.is_file():
                 raise NotFound(f"the file of {upper} is gone")
             return FileResponse(

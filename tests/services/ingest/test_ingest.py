@@ -209,10 +209,13 @@ def test_every_item_failing_ends_in_error_after_the_report(ctx, small_vo_server,
     assert (ctx.results_dir / "report.vot").is_file()
 
 
-def test_single_uploaded_spectrum_stored_as_the_platform_names_it(ctx, tmp_path):
-    upload = tmp_path / "UPLOAD"  # the platform stores an upload under its parameter name
+def test_single_uploaded_spectrum_keeps_its_name(ctx, tmp_path):
+    # the platform keeps the client's base name: uploads/UPLOAD/<name>
+    upload = tmp_path / "UPLOAD" / "star.fits"
+    upload.parent.mkdir()
     upload.write_bytes(REAL[-1].read_bytes())
     rows = run(ctx, upload=upload, target="one")
     assert [(str(r["path"]), str(r["status"])) for r in rows.values()] == [
-        ("one/upload.fits", "ok")
+        ("one/star.fits", "ok")
     ]
+    assert upload.exists()  # the job's own upload is left as it came
