@@ -218,4 +218,4 @@ def test_single_uploaded_spectrum_keeps_its_name(ctx, tmp_path):
     assert [(str(r["path"]), str(r["status"])) for r in rows.values()] == [
         ("one/star.fits", "ok")
     ]
-    assert upload.exists()  # the job's own upload is left as it came
+    assert not upload.exists()  # moved into the storage, not copied: no double disk use
