@@ -215,7 +215,5 @@ def test_single_uploaded_spectrum_keeps_its_name(ctx, tmp_path):
     upload.parent.mkdir()
     upload.write_bytes(REAL[-1].read_bytes())
     rows = run(ctx, upload=upload, target="one")
-    assert [(str(r["path"]), str(r["status"])) for r in rows.values()] == [
-        ("one/star.fits", "ok")
-    ]
+    assert [(str(r["path"]), str(r["status"])) for r in rows.values()] == [("one/star.fits", "ok")]
     assert not upload.exists()  # moved into the storage, not copied: no double disk use
