@@ -96,8 +96,10 @@ def whole_job_from_tar(paths: list[Path], tmp: Path) -> float:
 def ssap(tmp: Path, n: int, parallel: int) -> float:
     with VOServer(make_synthetic(tmp / f"ssap-{parallel}", n=n, seed=parallel)) as server:
         start = time.perf_counter()
-        run(Parameters(ssap_url=server.ssap_url, maxrec=n, parallel=parallel, target="ssap"),
-            context(tmp, f"ssap{parallel}"))
+        run(
+            Parameters(ssap_url=server.ssap_url, maxrec=n, parallel=parallel, target="ssap"),
+            context(tmp, f"ssap{parallel}"),
+        )
         return n / (time.perf_counter() - start)
 
 
@@ -118,14 +120,18 @@ def main() -> None:
         ssap_1 = ssap(tmp, args.ssap, 1)
         ssap_8 = ssap(tmp, args.ssap, 8)
     b, o = float(np.median(bare)), float(np.median(ours))
-    print(f"\n{args.files} files (real LAMOST DR2 + Ondřejov layouts), median of "
-          f"{args.repeats} rounds")
+    print(
+        f"\n{args.files} files (real LAMOST DR2 + Ondřejov layouts), median of "
+        f"{args.repeats} rounds"
+    )
     print(f"bare astropy loop (fits.open, data + header): {b:8.1f} files/s")
     print(f"ingest path (read_spectrum, sha256, index, move): {o:8.1f} files/s")
     print(f"ratio ingest / bare astropy: {o / b:.2f}x  (goal >= 0.8x)")
     print(f"whole ingest job from an uploaded .tar: {tar_rate:8.1f} files/s")
-    print(f"SSAP ingest of {args.ssap} spectra: PARALLEL=1 {ssap_1:.1f} spectra/s, "
-          f"PARALLEL=8 {ssap_8:.1f} spectra/s ({ssap_8 / ssap_1:.2f}x)")
+    print(
+        f"SSAP ingest of {args.ssap} spectra: PARALLEL=1 {ssap_1:.1f} spectra/s, "
+        f"PARALLEL=8 {ssap_8:.1f} spectra/s ({ssap_8 / ssap_1:.2f}x)"
+    )
 
 
 if __name__ == "__main__":
