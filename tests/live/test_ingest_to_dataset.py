@@ -68,32 +68,32 @@ def test_real_fixture_spectra_become_a_dataset_that_matches_the_readers(platform
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:
         for path in [ONDREJOV, *lamost[:16]]:
             tar.add(path, arcname=path.name)
-    alice = platform.session("alice")
+    bob = platform.session("bob")  # own space: other tests ingest the same files for alice
     ingest = run(
-        alice,
+        bob,
         platform,
         "ingest",
         TARGET="evidence/real",
         files={"upload": ("real17.tar.gz", archive.getvalue())},
     )
-    paths = ingested_paths(alice, ingest)
+    paths = ingested_paths(bob, ingest)
     assert len(paths) == 17
-    run(alice, platform, "dataset", NAME="real17", FOLDERS="evidence/real", NORMALISATION="median")
+    run(bob, platform, "dataset", NAME="real17", FOLDERS="evidence/real", NORMALISATION="median")
     check_dataset_matches_readers(platform, "real17", paths)
 
 
 def test_ssap_service_of_200_spectra_becomes_a_dataset(platform, tmp_path):
     with VOServer(make_synthetic(tmp_path / "ssap", n=200, seed=11)) as server:
-        alice = platform.session("alice")
+        bob = platform.session("bob")  # own space: other tests ingest the same files for alice
         ingest = run(
-            alice, platform, "ingest", SSAP_URL=server.ssap_url, PARALLEL=8, TARGET="evidence/ssap"
+            bob, platform, "ingest", SSAP_URL=server.ssap_url, PARALLEL=8, TARGET="evidence/ssap"
         )
-    paths = ingested_paths(alice, ingest)
+    paths = ingested_paths(bob, ingest)
     assert len(paths) == 200
     # the synthetic spectra start anywhere in 3800-6000 Å: a grid spanning all of them keeps
     # every one (pixels outside a spectrum's coverage are masked)
     run(
-        alice,
+        bob,
         platform,
         "dataset",
         NAME="ssap200",
