@@ -8,7 +8,7 @@ and normalised. The rows are streamed into memory-mappable arrays (``flux``, ``i
 next version at the end, atomically: until then the previous version stays in use.
 
 Files that are not spectra, or that do not overlap the grid, are left out and listed
-with the reason in the ``report`` result (a VOTable); one bad file never stops the job.
+with the reason in the report (the VOTable result ``result``); one bad file never stops the job.
 Grid values not given are derived from (a sample of up to 500 of) the spectra: the
 range they all cover (``COVERAGE=overlap``) or their median range (``median``), and
 their median pixel step.
@@ -379,5 +379,5 @@ def _write_results(ctx: JobContext, version_dir: Path, report: Report) -> list[R
     )
     return [
         Result("dataset", "dataset.json", "application/json"),
-        Result("report", "report.vot", "application/x-votable+xml"),
+        Result("result", "report.vot", "application/x-votable+xml"),  # for fetch_result()
     ]

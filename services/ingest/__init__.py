@@ -15,12 +15,12 @@ checked by reading it as a spectrum, and stored under ``TARGET`` unless the same
 (SHA-256) are already in your storage: re-running an ingestion skips what it stored before.
 One bad item never stops the others.
 
-The result ``report`` is a VOTable with one row per item: ``source``, ``path`` (relative to
-your files), ``status`` (ok, skipped or failed), ``reason``, ``sha256``, ``format``,
-``object``, ``ra``, ``dec``, ``n_pix``. A job in which every item failed ends in ERROR; its
-error message lists the first reasons (the report is still written to the job's results
-folder, but the platform publishes results of completed jobs only). A job that finds no
-items at all (e.g. an SSAP query without matches) completes with an empty report.
+The result ``result`` (the report) is a VOTable with one row per item: ``source``, ``path``
+(relative to your files), ``status`` (ok, skipped or failed), ``reason``, ``sha256``,
+``format``, ``object``, ``ra``, ``dec``, ``n_pix``. A job in which every item failed ends in
+ERROR; its error message lists the first reasons (the report is still written to the job's
+results folder, but the platform publishes results of completed jobs only). A job that finds
+no items at all (e.g. an SSAP query without matches) completes with an empty report.
 """
 
 from services.ingest.job import run

@@ -164,4 +164,5 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     ctx.progress(1.0, f"{n['ok']} stored, {n['skipped']} skipped, {n['failed']} failed", force=True)
     if rows and n["failed"] == len(rows):
         raise JobFailure(_summary(rows))
-    return [Result("report", "report.vot", "application/x-votable+xml")]
+    # id "result": the per-item report is what pyvo's AsyncTAPJob.fetch_result() reads
+    return [Result("result", "report.vot", "application/x-votable+xml")]

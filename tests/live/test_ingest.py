@@ -41,7 +41,7 @@ def run_job(session, platform, files=None, **params) -> str:
 
 
 def statuses(session, job) -> list[str]:
-    table = parse_single_table(io.BytesIO(session.get(f"{job}/results/report").content))
+    table = parse_single_table(io.BytesIO(session.get(f"{job}/results/result").content))
     return [str(s) for s in table.array["status"]]
 
 

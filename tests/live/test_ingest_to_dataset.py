@@ -36,7 +36,7 @@ def run(session, platform, kind: str, files=None, **params) -> str:
 
 
 def ingested_paths(session, job) -> list[str]:
-    report = parse_single_table(io.BytesIO(session.get(f"{job}/results/report").content))
+    report = parse_single_table(io.BytesIO(session.get(f"{job}/results/result").content))
     assert set(report.array["status"]) == {"ok"}
     return sorted(str(p) for p in report.array["path"])
 

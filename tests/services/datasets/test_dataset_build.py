@@ -53,7 +53,7 @@ def assert_rows_match(ds, space, options: ResampleOptions):
 
 def test_build_matches_read_spectrum_and_resample_and_lists_bad_files(space, ctx):
     results = kind.run(params(), ctx)
-    assert [r.id for r in results] == ["dataset", "report"]
+    assert [r.id for r in results] == ["dataset", "result"]
     ds = open_dataset(space.datasets / "obs")
     assert ds.n_spectra == 4 and ds.grid.spacing == "log"
     # the default grid is the overlap: the Ondřejov range inside LAMOST's
