@@ -33,6 +33,8 @@ from services.datasets.store import (
     versions,
 )
 
+OWNER = ".owner"  # lock file inside a version being built
+
 
 @dataclass
 class DatasetWriter:
@@ -63,7 +65,12 @@ class DatasetWriter:
     def __post_init__(self) -> None:
         self.directory = dataset_dir(self.datasets_root, self.name)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=self.directory))
+        with _locked(self.directory):
+            _remove_abandoned(self.directory)
+            self.tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=self.directory))
+            # Held while this build lives; the kernel drops it if the process is killed.
+            self._owner = (self.tmp / OWNER).open("w")
+            fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.tmp.chmod(0o755)  # mkdtemp's 0700 would outlive the rename
         shape = (max(1, self.capacity), self.grid.n_pix)
         self.flux = open_memmap(self.tmp / "flux.npy", "w+", np.float32, shape)
@@ -124,7 +131,9 @@ class DatasetWriter:
             }
             (self.tmp / "dataset.json").write_text(json.dumps(document, indent=1))
             target = self.directory / f"v{version}"
+            (self.tmp / OWNER).unlink()
             os.rename(self.tmp, target)
+            self._owner.close()
             _write_pointer(self.directory, target.name)
             for old in versions(self.directory):
                 if old != version:
@@ -135,9 +144,25 @@ class DatasetWriter:
         """Remove the unpublished version (no-op after :meth:`commit`)."""
         for name in ARRAYS:
             setattr(self, name, None)
+        self._owner.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            self.directory.rmdir()  # only if nothing was ever published
+        with contextlib.suppress(OSError):  # remove the dataset if nothing was ever published
+            if {p.name for p in self.directory.iterdir()} <= {".lock"}:
+                (self.directory / ".lock").unlink(missing_ok=True)
+                self.directory.rmdir()
+
+
+def _remove_abandoned(directory: Path) -> None:
+    """Remove temporary versions whose build died (killed job): nobody holds their lock."""
+    for tmp in directory.glob(".building-*"):
+        try:
+            with (tmp / OWNER).open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a build in progress
+        except OSError:
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_pointer(directory: Path, version: str) -> None:

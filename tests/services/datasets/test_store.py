@@ -123,3 +123,17 @@ def test_bad_names_are_refused(tmp_path, name):
 def test_good_names_are_accepted():
     for name in ("stars", "LAMOST_dr2-v1.0", "a", "2024"):
         assert validate_name(name) == name
+
+
+def test_a_killed_build_is_cleaned_up_by_the_next_one(tmp_path):
+    from services.datasets.grid import Grid
+    from services.datasets.writer import DatasetWriter
+
+    grid = Grid.linear(4000, 5000, 10)
+    live = DatasetWriter(tmp_path, "stars", grid, capacity=3)
+    dead = DatasetWriter(tmp_path, "stars", grid, capacity=3)
+    dead._owner.close()  # what the kernel does when the job process is killed
+    DatasetWriter(tmp_path, "stars", grid, capacity=3).discard()
+    assert not dead.tmp.exists(), "the abandoned build was not removed"
+    assert live.tmp.exists(), "a build in progress must be left alone"
+    live.discard()
