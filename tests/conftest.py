@@ -83,3 +83,17 @@ def completed_job(alice):
         size=10,
     )
     return job
+
+
+@pytest.fixture
+def page(platform):
+    """A page in Debian's headless Chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_FLAGS, chromium_path
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        yield context.new_page()
+        browser.close()

@@ -8,15 +8,7 @@ from pathlib import Path
 from services.ingest.report import Row
 from services.spectra import Spectrum, SpectrumReadError, read_spectrum
 from services.storage.index import ContentIndex, Entry, sha256_file
-from services.storage.paths import relative_to
-
-
-def _unique(path: Path) -> Path:
-    for n in range(1, 100_000):
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise FileExistsError(f"too many files called {path.name}")
+from services.storage.paths import relative_to, unique_path
 
 
 def _describe(spectrum: Spectrum, source: str) -> Row:
@@ -65,8 +57,7 @@ def store_file(
     if known is not None:  # its file was deleted behind the index's back
         index.forget_paths(known.path)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / staged.name
-    target = _unique(target) if target.exists() else target
+    target = unique_path(folder / staged.name)
     shutil.move(staged, target)
     row.path = relative_to(files_root, target)
     entry = Entry(row.sha256, row.path, target.stat().st_size, row.format, source)

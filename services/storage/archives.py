@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from services.storage.paths import PathEscape, clean_relative
+from services.storage.paths import PathEscape, clean_relative, unique_path
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2")
 
@@ -70,8 +70,7 @@ def _extract_members(archive: Path, dest: Path, limits: Limits, written: list[Pa
         except PathEscape as exc:
             raise ArchiveError(f"{archive.name}: unsafe member {name!r} ({exc})") from None
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target = _unique(target)
+        target = unique_path(target)
         with opener() as source, target.open("wb") as out:
             written.append(target)
             while block := source.read(1 << 20):
@@ -120,14 +119,6 @@ def _tar_reader(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     if handle is None:
         raise ArchiveError(f"{member.name!r} has no content")
     return handle
-
-
-def _unique(path: Path) -> Path:
-    for n in range(1, 10_000):
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise ArchiveError(f"too many files called {path.name}")
 
 
 def _remove(paths: list[Path], dest: Path) -> None:

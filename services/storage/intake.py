@@ -22,8 +22,8 @@ from typing import Protocol
 from services.storage.archives import Limits, extract, is_archive
 from services.storage.layout import UserSpace
 from services.storage.listing import tree_size
-from services.storage.manager import StorageError, existing, relative_path, unique_path
-from services.storage.paths import PathEscape, clean_relative
+from services.storage.manager import StorageError, existing, relative_path
+from services.storage.paths import PathEscape, clean_relative, unique_path
 from services.storage.quota import Quota
 
 

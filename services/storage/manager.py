@@ -15,6 +15,7 @@ from pathlib import Path
 from services.storage.index import ContentIndex
 from services.storage.layout import UserSpace
 from services.storage.listing import tree_size
+from services.storage.paths import unique_path
 from services.storage.quota import Quota
 
 MAX_NAME_LENGTH = 255
@@ -60,18 +61,6 @@ def valid_name(name: str) -> str:
     if len(name.encode()) > MAX_NAME_LENGTH:
         raise StorageError(f"The name is longer than {MAX_NAME_LENGTH} bytes.")
     return name
-
-
-def unique_path(path: Path) -> Path:
-    """``path`` or, if taken, ``name (1).ext``, ``name (2).ext``…"""
-    if not path.exists() and not path.is_symlink():
-        return path
-    stem, suffix = (path.name, "") if path.is_dir() else (path.stem, path.suffix)
-    for n in range(1, 10_000):
-        candidate = path.with_name(f"{stem} ({n}){suffix}")
-        if not candidate.exists() and not candidate.is_symlink():
-            return candidate
-    raise StorageError(f"Too many files called {path.name}.")
 
 
 @contextlib.contextmanager

@@ -49,3 +49,21 @@ def safe_join(base: Path, relative: str) -> Path:
 def relative_to(base: Path, path: Path) -> str:
     """The path as the user sees it: relative to ``base``, with ``/``."""
     return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+
+
+def unique_path(path: Path) -> Path:
+    """``path`` or, if taken, ``name (1).ext``, ``name (2).ext``…: nothing is overwritten.
+
+    Raises
+    ------
+    FileExistsError
+        If ten thousand such names are taken.
+    """
+    if not path.exists() and not path.is_symlink():
+        return path
+    stem, suffix = (path.name, "") if path.is_dir() else (path.stem, path.suffix)
+    for n in range(1, 10_000):
+        candidate = path.with_name(f"{stem} ({n}){suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise FileExistsError(f"Too many files called {path.name}.")

@@ -3,21 +3,10 @@
 import pytest
 
 from tests.files.conftest import ONDREJOV
-from tests.support.browser import CHROMIUM_FLAGS, chromium_path, screenshot_dir
+from tests.support.browser import screenshot_dir
 from tests.support.platform import PASSWORDS
 
 pytestmark = pytest.mark.platform
-
-
-@pytest.fixture
-def page(platform):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        yield context.new_page()
-        browser.close()
 
 
 def test_alice_uploads_a_spectrum_and_views_it(platform, page, tmp_path):

@@ -113,29 +113,12 @@ def test_destruction_time_removes_job_and_files(platform):
     assert not job_dir.exists()
 
 
-def portal_login(platform, user: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{platform.url}/accounts/login/")
-    assert page.status_code == 200
-    response = session.post(
-        f"{platform.url}/accounts/login/",
-        data={
-            "username": user,
-            "password": platform.session(user).auth[1],
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": f"{platform.url}/accounts/login/"},
-    )
-    assert response.status_code == 200 and "Log out" in response.text
-    return session
-
-
 def test_signed_result_link_works_without_a_session(platform):
     alice = platform.session("alice")
     job = create(alice, platform, DURATION=0, PHASE="RUN")
     wait_for_phase(alice, job, {"COMPLETED"})
     kind, job_id = job.split("/uws/")[1].split("/async/")
-    browser = portal_login(platform, "alice")
+    browser = platform.portal_session("alice")
     status = browser.get(f"{platform.url}/jobs/{kind}/{job_id}/status.json").json()
     signed = status["results"][0]["signed_url"]
     anonymous = requests.get(signed)
@@ -144,7 +127,7 @@ def test_signed_result_link_works_without_a_session(platform):
     assert requests.get(signed[:-3] + "xyz").status_code == 404
     # bob's session cannot read alice's status page
     assert (
-        portal_login(platform, "bob")
+        platform.portal_session("bob")
         .get(f"{platform.url}/jobs/{kind}/{job_id}/status.json")
         .status_code
         == 404

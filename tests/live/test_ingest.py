@@ -72,24 +72,6 @@ def test_ssap_service_of_200_spectra_is_ingested_in_parallel(platform, ssap_serv
     assert statuses(alice, again) == ["skipped"] * 200
 
 
-def portal_login(platform, user: str):
-    import requests
-
-    session = requests.Session()
-    session.get(f"{platform.url}/accounts/login/")
-    response = session.post(
-        f"{platform.url}/accounts/login/",
-        data={
-            "username": user,
-            "password": platform.session(user).auth[1],
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": f"{platform.url}/accounts/login/"},
-    )
-    assert "Log out" in response.text
-    return session
-
-
 def post_form(session, url: str, **data):
     page = session.get(url)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
@@ -97,7 +79,7 @@ def post_form(session, url: str, **data):
 
 
 def test_portal_ssap_page_previews_explains_errors_and_starts_an_ingest(platform, ssap_server):
-    browser = portal_login(platform, "bob")
+    browser = platform.portal_session("bob")
     page = f"{platform.url}/ssap/"
     assert "Search an SSAP service" in browser.get(page).text
     preview = post_form(browser, page, ssap_url=ssap_server.ssap_url, maxrec=80, preview="1")

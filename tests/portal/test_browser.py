@@ -2,21 +2,10 @@
 
 import pytest
 
-from tests.support.browser import CHROMIUM_FLAGS, chromium_path, screenshot_dir
+from tests.support.browser import screenshot_dir
 from tests.support.platform import PASSWORDS
 
 pytestmark = pytest.mark.platform
-
-
-@pytest.fixture
-def page(platform):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        yield context.new_page()
-        browser.close()
 
 
 def test_a_user_runs_a_job_and_watches_it_complete(platform, page, tmp_path):

@@ -73,6 +73,22 @@ class Platform:
         session.auth = (user, PASSWORDS[user])
         return session
 
+    def portal_session(self, user: str) -> requests.Session:
+        """A browser-like session logged in through the login page (CSRF and all)."""
+        session = requests.Session()
+        session.get(f"{self.url}/accounts/login/").raise_for_status()
+        response = session.post(
+            f"{self.url}/accounts/login/",
+            data={
+                "username": user,
+                "password": PASSWORDS[user],
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{self.url}/accounts/login/"},
+        )
+        assert response.status_code == 200 and "Log out" in response.text, response.text[:500]
+        return session
+
     def pid(self, name: str) -> int:
         return int((self.data_dir / "run" / f"{name}.pid").read_text())
 
