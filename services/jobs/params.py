@@ -26,22 +26,46 @@ Upload = Annotated[Path, _UploadMarker()]
 
 
 @dataclass(frozen=True)
+class JobOutput:
+    """Marks a parameter naming another job of the same owner, by its id.
+
+    The platform checks that the job exists, belongs to the owner, is of ``kind`` and
+    COMPLETED; the worker receives that job's results directory as a ``Path``.
+    Use as ``Annotated[Path, JobOutput("train")]``.
+    """
+
+    kind: str
+
+
+@dataclass(frozen=True)
 class ParameterDoc:
     """How one parameter is presented to people and to UWS clients."""
 
     name: str  # the UWS name, upper case
     field: str  # the model's field name
-    kind: str  # "float", "int", "bool", "str", "upload" or "choice"
+    kind: str  # "float", "int", "bool", "str", "upload", "choice" or "job"
     required: bool
     default: Any
     description: str
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    job_kind: str = ""  # for kind "job": the kind of job it names
 
 
 def uws_name(field_name: str) -> str:
     return field_name.upper()
+
+
+def job_output_kind(info: FieldInfo) -> str:
+    """The job kind a parameter refers to ("" if it is not a job reference)."""
+    markers = list(info.metadata)
+    if typing.get_origin(info.annotation) is Annotated:
+        markers += typing.get_args(info.annotation)[1:]
+    for args in typing.get_args(info.annotation):
+        if typing.get_origin(args) is Annotated:
+            markers += typing.get_args(args)[1:]
+    return next((m.kind for m in markers if isinstance(m, JobOutput)), "")
 
 
 def _base_type(annotation: Any) -> tuple[Any, bool]:
@@ -88,6 +112,9 @@ def describe_parameters(model: type[BaseModel]) -> list[ParameterDoc]:
         for item in info.metadata:
             is_upload = is_upload or isinstance(item, _UploadMarker)
         kind, choices = _kind_of(annotation, is_upload)
+        job_kind = job_output_kind(info)
+        if job_kind:
+            kind = "job"
         low, high = _bounds(info)
         docs.append(
             ParameterDoc(
@@ -100,6 +127,7 @@ def describe_parameters(model: type[BaseModel]) -> list[ParameterDoc]:
                 minimum=low,
                 maximum=high,
                 choices=choices,
+                job_kind=job_kind,
             )
         )
     return docs
@@ -124,10 +152,18 @@ def validation_message(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def job_fields(model: type[BaseModel]) -> dict[str, str]:
+    """UWS name -> job kind, for the parameters that name another job."""
+    return {doc.name: doc.job_kind for doc in describe_parameters(model) if doc.kind == "job"}
+
+
 def validate(
     model: type[BaseModel], values: dict[str, str], uploads: dict[str, Path] | None = None
 ) -> BaseModel:
     """Build the parameter model from UWS name -> string values and uploaded files.
+
+    Values of job-reference parameters must already be replaced by the jobs' results
+    directories (the platform does that, see vocloud.uws.service).
 
     Raises
     ------

@@ -4,10 +4,24 @@ from django import forms
 
 from services.jobs.params import ParameterDoc
 from vocloud.uws.kinds import Kind
+from vocloud.uws.models import Job, Phase
 
 
-def _field(doc: ParameterDoc) -> forms.Field:
+def _job_choices(user, kind: str) -> list[tuple[str, str]]:
+    jobs = Job.objects.filter(owner=user, kind=kind, phase=Phase.COMPLETED)
+    return [("", "—")] + [
+        (
+            j.job_id,
+            f"{j.job_id} · {j.end_time:%Y-%m-%d %H:%M}" + (f" · {j.run_id}" if j.run_id else ""),
+        )
+        for j in jobs.order_by("-creation_time")[:200]
+    ]
+
+
+def _field(doc: ParameterDoc, user) -> forms.Field:
     common = {"label": doc.name, "help_text": doc.description, "required": doc.required}
+    if doc.kind == "job":
+        return forms.ChoiceField(choices=_job_choices(user, doc.job_kind), **common)
     if doc.kind == "upload":
         return forms.FileField(**common)
     if doc.kind == "bool":
@@ -29,8 +43,8 @@ def _field(doc: ParameterDoc) -> forms.Field:
     )
 
 
-def job_form_class(kind: Kind) -> type[forms.Form]:
-    fields = {doc.field: _field(doc) for doc in kind.parameters}
+def job_form_class(kind: Kind, user) -> type[forms.Form]:
+    fields = {doc.field: _field(doc, user) for doc in kind.parameters}
     fields["run_id"] = forms.CharField(
         label="RUNID", required=False, help_text="Your own label for this job (optional)."
     )

@@ -65,7 +65,7 @@ def job_list(request):
 @login_required
 def new_job(request, kind):
     kind_ = _kind(kind)
-    form_class = job_form_class(kind_)
+    form_class = job_form_class(kind_, request.user)
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         values, files = uws_values(kind_, form.cleaned_data)

@@ -19,6 +19,7 @@ from services.jobs import runner
 from services.jobs.params import validation_message
 from services.storage import user_space
 from vocloud.uws import phases, storage
+from vocloud.uws.errors import UsageError
 from vocloud.uws.kinds import get_kind
 from vocloud.uws.models import Job, Phase, Result
 from vocloud.uws.service import job_parameters
@@ -48,7 +49,7 @@ def _execute(job_pk: int) -> None:
     kind = get_kind(job.kind)
     try:
         params = job_parameters(job)
-    except (ValidationError, TypeError) as exc:
+    except (ValidationError, UsageError, TypeError) as exc:
         message = validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
         phases.transition(
             job, Phase.ERROR, error_type="fatal", error_message=f"Invalid parameters: {message}"

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from pydantic import BaseModel
 
-from services.jobs.params import ParameterDoc, describe_parameters, upload_fields
+from services.jobs.params import ParameterDoc, describe_parameters, job_fields, upload_fields
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,11 @@ class Kind:
     @cached_property
     def upload_names(self) -> set[str]:
         return upload_fields(self.parameters_model)
+
+    @cached_property
+    def job_refs(self) -> dict[str, str]:
+        """UWS name -> kind of the job that parameter names."""
+        return job_fields(self.parameters_model)
 
 
 KINDS: dict[str, Kind] = {

@@ -83,8 +83,27 @@ def _split(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     return control, params
 
 
+def _resolve_job_refs(owner, kind: Kind, params: Mapping[str, str]) -> dict[str, str]:
+    """Parameters naming another job replaced by that job's results directory.
+
+    The job must be the owner's, of the declared kind, and COMPLETED.
+    """
+    resolved = dict(params)
+    for name, ref_kind in kind.job_refs.items():
+        if name not in params:
+            continue
+        job_id = str(params[name]).strip()
+        ref = Job.objects.filter(owner=owner, kind=ref_kind, job_id=job_id).first()
+        if ref is None:
+            raise UsageError(f"{name}: you have no {ref_kind} job {job_id!r}")
+        if ref.phase != Phase.COMPLETED:
+            raise UsageError(f"{name}: {ref_kind} job {job_id} is {ref.phase}, not COMPLETED")
+        resolved[name] = str(storage.results_dir(job_id))
+    return resolved
+
+
 def _check_parameters(
-    kind: Kind, params: dict[str, str], upload_names: Iterable[str], job_id: str = ""
+    owner, kind: Kind, params: dict[str, str], upload_names: Iterable[str], job_id: str = ""
 ) -> None:
     """Validate kind parameters; uploads are checked for presence, not content."""
     misplaced = set(params) & kind.upload_names
@@ -92,7 +111,7 @@ def _check_parameters(
         raise UsageError(f"{', '.join(sorted(misplaced))} must be uploaded as a file")
     uploads = {name: storage.upload_path(job_id or "new", name, "check") for name in upload_names}
     try:
-        validate(kind.parameters_model, params, uploads)
+        validate(kind.parameters_model, _resolve_job_refs(owner, kind, params), uploads)
     except ValidationError as exc:
         raise UsageError(validation_message(exc)) from None
 
@@ -106,7 +125,7 @@ def create_job(
     unknown_files = set(files) - kind.upload_names
     if unknown_files:
         raise UsageError(f"{', '.join(sorted(unknown_files))} does not take a file")
-    _check_parameters(kind, params, files)
+    _check_parameters(owner, kind, params, files)
     phase_request = control.get("PHASE", "").upper()
     if phase_request not in ("", "RUN"):
         raise UsageError("PHASE at creation may only be RUN")
@@ -208,7 +227,7 @@ def update_parameters(
     if set(control) - {"RUNID"}:
         raise UsageError(f"{', '.join(sorted(set(control) - {'RUNID'}))} is not a parameter")
     merged = {**job.parameters, **params}
-    _check_parameters(kind, merged, {*job.uploads, *files}, job.job_id)
+    _check_parameters(job.owner, kind, merged, {*job.uploads, *files}, job.job_id)
     with transaction.atomic():
         updated = Job.objects.filter(pk=job.pk, phase=Phase.PENDING).update(
             parameters=merged,
@@ -236,10 +255,20 @@ def list_jobs(
 
 
 def job_parameters(job: Job) -> dict:
-    """The validated parameter dict the worker receives (uploads as local paths)."""
+    """The validated parameter dict the worker receives (uploads as local paths, job
+    references as those jobs' results directories).
+
+    Raises
+    ------
+    UsageError
+        If a job it names is gone or no longer COMPLETED.
+    pydantic.ValidationError
+        If the stored values no longer validate.
+    """
     kind = get_kind(job.kind)
     uploads = {
         name: storage.upload_path(job.job_id, name, filename)
         for name, filename in job.uploads.items()
     }
-    return validate(kind.parameters_model, job.parameters, uploads).model_dump(mode="json")
+    values = _resolve_job_refs(job.owner, kind, job.parameters)
+    return validate(kind.parameters_model, values, uploads).model_dump(mode="json")
