@@ -77,6 +77,15 @@ def _mean_std_chunk(lp: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.sqrt(var_over_samples(p)).mean(axis=-1)  # [T, n, C] -> [n, C] -> [n]
 
 
+def mean_probs(log_probs: np.ndarray, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+    """The MC-dropout mean prediction ``mean_t p_t``, shape (N, C), float64."""
+    log_probs = check_log_probs(log_probs)
+    out = np.empty(log_probs.shape[1:], dtype=np.float64)  # [N, C]
+    for items, _lp, p in iter_log_prob_chunks(log_probs, check_chunk(chunk)):
+        out[items] = mean_over_samples(p)  # [T, n, C] -> [n, C]
+    return out
+
+
 def bald(log_probs: np.ndarray, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
     """BALD: mutual information between an item's label and the model parameters.
 

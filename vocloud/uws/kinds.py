@@ -69,6 +69,8 @@ KINDS: dict[str, Kind] = {
         Kind("selftest", "services.selftest", queue="default"),
         Kind("ingest", "services.ingest", queue="default"),
         Kind("dataset", "services.dataset_build", queue="default"),
+        Kind("train", "services.train", queue="ml"),
+        Kind("score", "services.score", queue="ml"),
     ]
 }
 

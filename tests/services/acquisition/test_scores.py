@@ -13,6 +13,7 @@ from services.acquisition import (
     bald,
     expected_entropy,
     max_entropy,
+    mean_probs,
     mean_std,
     random_scores,
     top_k,
@@ -137,3 +138,10 @@ def test_the_package_imports_no_deep_learning_framework():
     )
     repo = Path(__file__).resolve().parents[3]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=repo)
+
+
+def test_mean_probs_is_the_mc_average():
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(4), size=(6, 9))  # [T, N, C]
+    expected = probs.mean(axis=0)  # [N, C]
+    np.testing.assert_allclose(mean_probs(np.log(probs), chunk=4), expected, rtol=1e-12)

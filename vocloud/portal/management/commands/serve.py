@@ -1,3 +1,4 @@
+import os
 import sys
 
 from django.conf import settings
@@ -5,6 +6,25 @@ from django.core.management.base import BaseCommand
 
 from vocloud import launcher
 from vocloud.uws.queue import embedded_socket
+
+
+def worker_children(python: str, manage: str, threads: int, env: dict) -> list[launcher.Child]:
+    """One worker for light jobs, one for learning jobs (one at a time, on all cores)."""
+    cores = str(os.cpu_count() or 1)
+    ml_env = {
+        **env,
+        "OMP_NUM_THREADS": cores,
+        "TF_NUM_INTRAOP_THREADS": cores,
+        "TF_NUM_INTEROP_THREADS": "1",
+        "NUMBA_NUM_THREADS": cores,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    light = [python, manage, "worker", "--queues", "default", "--threads", str(threads)]
+    learning = [python, manage, "worker", "--queues", "ml", "--threads", "1"]
+    return [
+        launcher.Child("worker", light, restart=True, env=env),
+        launcher.Child("worker-ml", learning, restart=True, env=ml_env),
+    ]
 
 
 class Command(BaseCommand):
@@ -69,14 +89,7 @@ class Command(BaseCommand):
         )
         children.append(web)
         if not no_worker:
-            children.append(
-                launcher.Child(
-                    "worker",
-                    [python, manage, "worker", "--threads", str(worker_threads)],
-                    restart=True,
-                    env=env,
-                )
-            )
+            children += worker_children(python, manage, worker_threads, env)
         children.append(
             launcher.Child("janitor", [python, manage, "janitor"], restart=True, env=env)
         )
@@ -92,5 +105,7 @@ class Command(BaseCommand):
             sys.exit(1)
         self.stdout.write(f"vocloud is running at {url} (Ctrl-C stops it)")
         self.stdout.flush()
-        code = launcher.supervise(children, run_dir, ["web", "worker", "janitor", "broker"])
+        code = launcher.supervise(
+            children, run_dir, ["web", "worker", "worker-ml", "janitor", "broker"]
+        )
         sys.exit(code)

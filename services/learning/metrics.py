@@ -1,0 +1,92 @@
+"""Validation metrics: accuracy and calibration for classes, PIT and coverage for regression,
+and VO-CLOUD's "Am I correct?" per-class true-positive rate with a binomial interval."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def calibration(probs: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> dict:
+    """Accuracy, expected calibration error and the reliability diagram's bins.
+
+    Parameters
+    ----------
+    probs : ndarray, shape (n, C)
+        Mean predictive probabilities (over the T MC samples).
+    labels : ndarray, shape (n,), int
+        True class indices.
+    """
+    confidence = probs.max(axis=1)  # [n]
+    correct = (probs.argmax(axis=1) == labels).astype(float)  # [n]
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, n_bins - 1)  # [n]
+    bins, ece = [], 0.0
+    for b in range(n_bins):
+        inside = which == b
+        if not inside.any():
+            continue
+        acc, conf = correct[inside].mean(), confidence[inside].mean()
+        ece += inside.mean() * abs(acc - conf)
+        bins.append(
+            {
+                "lo": edges[b],
+                "hi": edges[b + 1],
+                "n": int(inside.sum()),
+                "accuracy": float(acc),
+                "confidence": float(conf),
+            }
+        )
+    return {"accuracy": float(correct.mean()), "ece": float(ece), "bins": bins}
+
+
+def regression(mean: np.ndarray, sigma: np.ndarray, truth: np.ndarray) -> dict:
+    """RMSE, mean standardised error, PIT values and coverage of central intervals.
+
+    Parameters
+    ----------
+    mean, sigma : ndarray, shape (n,)
+        Predictive mean and standard deviation (epistemic + aleatoric).
+    truth : ndarray, shape (n,)
+    """
+    pit = stats.norm.cdf(truth, loc=mean, scale=np.maximum(sigma, 1e-12))  # [n]
+    coverage = {
+        f"{int(q * 100)}%": float(np.mean(np.abs(pit - 0.5) <= q / 2))
+        for q in (0.5, 0.68, 0.9, 0.95)
+    }
+    return {
+        "rmse": float(np.sqrt(np.mean((mean - truth) ** 2))),
+        "mean_abs_z": float(np.mean(np.abs(truth - mean) / np.maximum(sigma, 1e-12))),
+        "coverage": coverage,
+        "pit": pit.tolist(),
+    }
+
+
+def true_positive_rates(
+    predicted: np.ndarray, verified: np.ndarray, classes: list[str], confidence: float = 0.95
+) -> list[dict]:
+    """Per predicted class: the fraction an expert confirmed, with a Clopper-Pearson interval.
+
+    Parameters
+    ----------
+    predicted, verified : ndarray, shape (n,)
+        Class names the model predicted and the expert's verdict for the same spectra.
+    """
+    out = []
+    alpha = 1.0 - confidence
+    for name in classes:
+        chosen = predicted == name
+        n, k = int(chosen.sum()), int((verified[chosen] == name).sum())
+        lo = stats.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
+        hi = stats.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+        out.append(
+            {
+                "class": name,
+                "checked": n,
+                "correct": k,
+                "rate": k / n if n else float("nan"),
+                "low": float(lo) if n else float("nan"),
+                "high": float(hi) if n else float("nan"),
+            }
+        )
+    return out

@@ -1,0 +1,90 @@
+"""The learning chain through UWS: ingest -> dataset -> train -> score, driven with pyvo."""
+
+import csv
+import io
+import tarfile
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from pyvo.dal import AsyncTAPJob
+
+from tests.services.learning.conftest import CLASSES, make_spectra
+
+pytestmark = pytest.mark.platform
+
+
+def fits_bytes(flux: np.ndarray, name: str) -> bytes:
+    hdu = fits.PrimaryHDU(flux.astype(np.float32))
+    hdu.header.update(
+        CRVAL1=6400.0,
+        CDELT1=300.0 / (flux.size - 1),
+        CRPIX1=1.0,
+        CTYPE1="WAVE",
+        CUNIT1="Angstrom",
+        OBJECT=name,
+    )
+    buffer = io.BytesIO()
+    hdu.writeto(buffer)
+    return buffer.getvalue()
+
+
+def run(session, platform, kind: str, files=None, **params) -> AsyncTAPJob:
+    created = session.post(platform.jobs_url(kind), data=params, files=files)
+    job = AsyncTAPJob(created.url, session=session)
+    job.run().wait(timeout=300)
+    job.raise_if_error()
+    return job
+
+
+def test_train_then_score_through_uws(platform):
+    flux, labels = make_spectra(seed=5)
+    archive, snapshot = io.BytesIO(), io.StringIO()
+    rows = csv.writer(snapshot)
+    rows.writerow(["path", "class"])
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for i, (spectrum, label) in enumerate(zip(flux, labels, strict=True)):
+            data = fits_bytes(spectrum, f"toy {i}")
+            info = tarfile.TarInfo(f"s{i:03d}.fits")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+            rows.writerow([f"learning/s{i:03d}.fits", label])
+    staff = platform.session("staff")  # a space of its own
+    run(
+        staff,
+        platform,
+        "ingest",
+        TARGET="learning",
+        files={"UPLOAD": ("toy.tar.gz", archive.getvalue())},
+    )
+    run(staff, platform, "dataset", NAME="toy", FOLDERS="learning", NORMALISATION="none")
+    trained = run(
+        staff,
+        platform,
+        "train",
+        DATASET="toy",
+        EPOCHS=25,
+        BATCH_SIZE=16,
+        FILTERS="8,16",
+        KERNEL_SIZES="5,3",
+        DENSE=32,
+        PATIENCE=25,
+        SEED=1,
+        files={"LABELS": ("labels.csv", snapshot.getvalue())},
+    )
+    validation = trained.fetch_result().to_table()
+    assert np.mean(validation["label"] == validation["predicted"]) >= 0.7
+    scored = run(
+        staff,
+        platform,
+        "score",
+        MODEL=trained.job_id,
+        DATASET="toy",
+        K=10,
+        ACQUISITION="bald",
+        MC_SAMPLES=10,
+    )
+    table = scored.fetch_result().to_table()
+    assert len(table) == len(labels) and (table["selected"] >= 0).sum() == 10
+    assert set(table["predicted"]) <= set(CLASSES)
+    assert {r.id_ for r in scored.results} == {"result", "top-k", "arrays"}

@@ -1,0 +1,112 @@
+"""train -> score on a small synthetic dataset, and the errors a user gets for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from astropy.io.votable import parse_single_table
+
+from services import score, train
+from services.jobs import JobFailure
+from tests.services.learning.conftest import CLASSES, context
+
+TRAIN = {
+    "dataset": "toy",
+    "labels_file": "labels.csv",
+    "epochs": 25,
+    "batch_size": 16,
+    "filters": "8,16",
+    "kernel_sizes": "5,3",
+    "dense": 32,
+    "patience": 25,
+    "seed": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def trained(space, tmp_path_factory):
+    ctx = context(space, tmp_path_factory.mktemp("train"), "train1")
+    results = train.run(train.Parameters(**TRAIN), ctx)
+    return ctx.results_dir, results
+
+
+def test_training_learns_and_reports_calibration(trained):
+    results_dir, results = trained
+    ids = {r.id for r in results}
+    assert {"result", "model", "model-info", "metrics", "learning-curve", "calibration"} <= ids
+    found = json.loads((results_dir / "metrics.json").read_text())
+    assert found["accuracy"] >= 0.8, found
+    assert 0.0 <= found["ece"] <= 1.0 and found["n_labelled"] == 3 * 30
+    sidecar = json.loads((results_dir / "model.json").read_text())
+    assert sidecar["n_pix"] == 64 and sidecar["head"]["names"] == sorted(CLASSES)
+    assert "<html" in (results_dir / "calibration.html").read_text().lower()
+    table = parse_single_table(results_dir / "validation.vot").to_table()
+    assert len(table) == found["n_validation"] and set(table["label"]) <= set(CLASSES)
+
+
+def test_scoring_selects_and_predicts(space, trained, tmp_path):
+    results_dir, _ = trained
+    ctx = context(space, tmp_path, "score1")
+    params = score.Parameters(
+        model=results_dir,
+        dataset="toy",
+        k=7,
+        mc_samples=10,
+        acquisition="batchbald",
+        candidate_class="emission",
+    )
+    ids = [r.id for r in score.run(params, ctx)]
+    assert ids == ["result", "top-k", "arrays", "candidates"]
+    table = parse_single_table(ctx.results_dir / "scores.vot").to_table()
+    assert len(table) == 90 and (table["selected"] >= 0).sum() == 7
+    assert np.mean(table["predicted"] == np.repeat(CLASSES, 30)) >= 0.8
+    arrays = np.load(ctx.results_dir / "arrays.npz")
+    assert arrays["embedding"].shape == (90, 32) and arrays["selected"].size == 7
+    candidates = parse_single_table(ctx.results_dir / "candidates.vot").to_table()
+    assert set(candidates["predicted"]) == {"emission"}
+    assert np.all(np.diff(candidates["confidence"]) <= 0)
+
+
+def test_a_model_from_another_grid_is_refused(space, trained, tmp_path):
+    params = score.Parameters(model=trained[0], dataset="other-grid")
+    with pytest.raises(JobFailure, match="48 pixels"):
+        score.run(params, context(space, tmp_path, "score2"))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"target": "colour"}, "no label column 'colour'"),
+        ({"dataset": "nope"}, "dataset 'nope'"),
+        ({"labels_file": "missing.csv"}, "unreadable label snapshot"),
+    ],
+)
+def test_bad_training_input_is_a_clear_error(space, tmp_path, change, message):
+    with pytest.raises(JobFailure, match=message):
+        train.run(train.Parameters(**{**TRAIN, **change}), context(space, tmp_path, "bad"))
+
+
+def test_one_class_or_too_few_labels_are_refused(space, tmp_path):
+    (space.files / "one.csv").write_text(
+        "path,class\n" + "".join(f"demo/s{i:03d}.fits,absorption\n" for i in range(20))
+    )
+    (space.files / "few.csv").write_text("path,class\ndemo/s000.fits,a\ndemo/s050.fits,b\n")
+    (space.files / "alien.csv").write_text("path,class\nelsewhere/x.fits,a\n")
+    for name, message in [
+        ("one.csv", "one class"),
+        ("few.csv", "only 2 labelled"),
+        ("alien.csv", "does not match the dataset"),
+    ]:
+        with pytest.raises(JobFailure, match=message):
+            train.run(
+                train.Parameters(**{**TRAIN, "labels_file": name}), context(space, tmp_path, name)
+            )
+
+
+def test_parameters_are_checked_before_any_work():
+    with pytest.raises(ValueError, match="either as LABELS"):
+        train.Parameters(dataset="toy")
+    with pytest.raises(ValueError, match="same number"):
+        train.Parameters(**{**TRAIN, "kernel_sizes": "5"})
