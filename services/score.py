@@ -98,7 +98,11 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         f"top {selected.size} by {params.acquisition}",
     )
     np.savez(
-        ctx.results_dir / "arrays.npz", selected=selected, embedding=out["embedding"], **arrays
+        ctx.results_dir / "arrays.npz",
+        selected=selected,
+        embedding=out["embedding"],
+        dataset=np.array(params.dataset),
+        **arrays,
     )
     results = [
         Result("result", "scores.vot", "application/x-votable+xml"),

@@ -1,4 +1,4 @@
-"""The learning chain through UWS: ingest -> dataset -> train -> score, driven with pyvo."""
+"""The learning chain through UWS, driven with pyvo: ingest, dataset, train, score, project."""
 
 import csv
 import io
@@ -37,7 +37,7 @@ def run(session, platform, kind: str, files=None, **params) -> AsyncTAPJob:
     return job
 
 
-def test_train_then_score_through_uws(platform):
+def test_train_score_project_through_uws(platform):
     flux, labels = make_spectra(seed=5)
     archive, snapshot = io.BytesIO(), io.StringIO()
     rows = csv.writer(snapshot)
@@ -88,3 +88,6 @@ def test_train_then_score_through_uws(platform):
     assert len(table) == len(labels) and (table["selected"] >= 0).sum() == 10
     assert set(table["predicted"]) <= set(CLASSES)
     assert {r.id_ for r in scored.results} == {"result", "top-k", "arrays"}
+    projected = run(staff, platform, "project", SCORES=scored.job_id, METHOD="pca", K=10)
+    coords = projected.fetch_result().to_table()
+    assert len(coords) == 10 and np.all(np.isfinite(coords["x"]))

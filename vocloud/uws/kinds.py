@@ -71,6 +71,7 @@ KINDS: dict[str, Kind] = {
         Kind("dataset", "services.dataset_build", queue="default"),
         Kind("train", "services.train", queue="ml"),
         Kind("score", "services.score", queue="ml"),
+        Kind("project", "services.project", queue="ml"),
     ]
 }
 

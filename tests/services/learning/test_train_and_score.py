@@ -110,3 +110,20 @@ def test_parameters_are_checked_before_any_work():
         train.Parameters(dataset="toy")
     with pytest.raises(ValueError, match="same number"):
         train.Parameters(**{**TRAIN, "kernel_sizes": "5"})
+
+
+@pytest.mark.parametrize("method, features", [("pca", "embedding"), ("tsne", "flux")])
+def test_projection_of_the_selection(space, trained, tmp_path, method, features):
+    from services import project
+
+    scored = context(space, tmp_path, "score3")
+    score.run(score.Parameters(model=trained[0], dataset="toy", k=40, mc_samples=5), scored)
+    ctx = context(space, tmp_path, "project1")
+    params = project.Parameters(scores=scored.results_dir, method=method, features=features, k=30)
+    ids = [r.id for r in project.run(params, ctx)]
+    assert ids == ["result", "coords", "plot", "info"]
+    table = parse_single_table(ctx.results_dir / "projection.vot").to_table()
+    assert len(table) == 30 and np.all(np.isfinite(table["x"]))
+    top = parse_single_table(scored.results_dir / "top_k.vot").to_table()
+    assert list(table["path"]) == list(top["path"][:30])  # acquisition order kept
+    assert "lasso" in (ctx.results_dir / "projection.html").read_text().lower()
