@@ -35,19 +35,8 @@ SUMMARY = "MC-dropout predictions and acquisition scores; the spectra to label n
 EXECUTION_DURATION = 6 * 3600
 MAX_EXECUTION_DURATION = 7 * 24 * 3600
 
-Acquisition = Literal[
-    "bald",
-    "entropy",
-    "variation_ratios",
-    "mean_std",
-    "random",
-    "batchbald",
-    "powerbald",
-    "bald_kcenter",
-    "bald_kmeanspp",
-    "epistemic_variance",
-    "predictive_variance",
-]
+# The names come from the acquisition registry: one home for the list of methods.
+Acquisition = Literal[tuple(acquisition.METHODS)]  # type: ignore[valid-type]
 
 
 class Parameters(BaseModel):
