@@ -91,3 +91,14 @@ def test_train_score_project_through_uws(platform):
     projected = run(staff, platform, "project", SCORES=scored.job_id, METHOD="pca", K=10)
     coords = projected.fetch_result().to_table()
     assert len(coords) == 10 and np.all(np.isfinite(coords["x"]))
+    round_ = run(
+        staff,
+        platform,
+        "al-round",
+        MODEL=trained.job_id,
+        DATASET="toy",
+        K=10,
+        METHOD="pca",
+        MC_SAMPLES=5,
+    )
+    assert len(round_.fetch_result().to_table()) == 10

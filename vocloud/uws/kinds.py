@@ -72,6 +72,7 @@ KINDS: dict[str, Kind] = {
         Kind("train", "services.train", queue="ml"),
         Kind("score", "services.score", queue="ml"),
         Kind("project", "services.project", queue="ml"),
+        Kind("al-round", "services.al_round", queue="ml"),
     ]
 }
 

@@ -127,3 +127,25 @@ def test_projection_of_the_selection(space, trained, tmp_path, method, features)
     top = parse_single_table(scored.results_dir / "top_k.vot").to_table()
     assert list(table["path"]) == list(top["path"][:30])  # acquisition order kept
     assert "lasso" in (ctx.results_dir / "projection.html").read_text().lower()
+
+
+def test_an_active_learning_round_scores_selects_and_projects(space, trained, tmp_path):
+    from services import al_round
+
+    ctx = context(space, tmp_path, "round1")
+    seen = []
+    ctx.report = lambda fraction, message: seen.append(fraction)
+    params = al_round.Parameters(
+        model=trained[0],
+        dataset="toy",
+        k=12,
+        mc_samples=5,
+        method="pca",
+        acquisition="bald_kcenter",
+    )
+    ids = [r.id for r in al_round.run(params, ctx)]
+    assert ids[0] == "result" and {"scores", "top-k", "arrays", "plot"} <= set(ids)
+    assert len(ids) == len(set(ids))
+    table = parse_single_table(ctx.results_dir / "projection.vot").to_table()
+    assert len(table) == 12
+    assert seen == sorted(seen) and seen[-1] == 1.0  # one progress bar across both stages

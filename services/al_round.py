@@ -1,0 +1,69 @@
+"""The ``al-round`` job kind: one active-learning round in one job.
+
+Scores the dataset with a trained model (``score``), keeps the top ``K`` by the acquisition
+function, and projects them to 2-D (``project``), so that the expert can pick what to label
+next. Results: ``result`` (the projection table: row, path, object, score, x, y), ``scores``
+(every spectrum), ``top-k``, ``arrays``, ``coords``, ``plot`` and ``info``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services import project, score
+from services.jobs import JobContext, Result
+from services.jobs.params import JobOutput
+
+TITLE = "Active-learning round"
+SUMMARY = "Score a dataset, keep the top K by acquisition, project them to 2-D."
+EXECUTION_DURATION = 6 * 3600
+MAX_EXECUTION_DURATION = 7 * 24 * 3600
+
+
+class Parameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: Annotated[Path, JobOutput("train")] = Field(description="A finished train job.")
+    dataset: str = Field(description="Name of the dataset to score (the model's grid).")
+    acquisition: score.Acquisition = Field("bald", description="How to choose spectra.")
+    k: int = Field(2048, ge=3, le=200_000, description="How many spectra to select.")
+    mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
+    method: Literal["umap", "tsne", "pca"] = Field("umap", description="Projection method.")
+    features: Literal["embedding", "flux"] = Field("embedding", description="What to project.")
+    seed: int = Field(0, ge=0, description="Seed of masks, choices and projection.")
+
+
+def _stage(ctx: JobContext, start: float, share: float) -> JobContext:
+    """The same job, with progress mapped into [start, start + share]."""
+    return dataclasses.replace(ctx, report=lambda f, m: ctx.report(start + share * f, m))
+
+
+def run(params: Parameters, ctx: JobContext) -> list[Result]:
+    """Score, then project the selection; both write into this job's results."""
+    scored = score.run(
+        score.Parameters(
+            model=params.model,
+            dataset=params.dataset,
+            k=params.k,
+            acquisition=params.acquisition,
+            mc_samples=params.mc_samples,
+            seed=params.seed,
+        ),
+        _stage(ctx, 0.0, 0.8),
+    )
+    projected = project.run(
+        project.Parameters(
+            scores=ctx.results_dir,
+            method=params.method,
+            features=params.features,
+            k=params.k,
+            seed=params.seed,
+        ),
+        _stage(ctx, 0.8, 0.2),
+    )
+    renamed = [dataclasses.replace(r, id="scores") if r.id == "result" else r for r in scored]
+    return [*projected, *renamed]
