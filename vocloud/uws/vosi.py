@@ -2,36 +2,27 @@
 
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils.html import escape
 from rest_framework.permissions import AllowAny
+from vo_models.vodataservice.models import ParamHTTP
+from vo_models.voresource.models import AccessURL, Capability
+from vo_models.vosi.availability.models import Availability
+from vo_models.vosi.capabilities.models import VOSICapabilities
 
 from vocloud.uws.errors import NotFound
 from vocloud.uws.http import error
 from vocloud.uws.kinds import get_kind
 from vocloud.uws.views import UWSView
 
-_CAPABILITIES = """<?xml version="1.0" encoding="UTF-8"?>
-<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0"
-    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-    xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1">
-  <capability standardID="ivo://ivoa.net/std/VOSI#capabilities">
-    <interface xsi:type="vs:ParamHTTP"><accessURL use="full">{capabilities}</accessURL></interface>
-  </capability>
-  <capability standardID="ivo://ivoa.net/std/VOSI#availability">
-    <interface xsi:type="vs:ParamHTTP"><accessURL use="full">{availability}</accessURL></interface>
-  </capability>
-  <capability standardID="ivo://ivoa.net/std/UWS#rest-1.1">
-    <interface xsi:type="vs:ParamHTTP"><accessURL use="base">{jobs}</accessURL></interface>
-  </capability>
-</vosi:capabilities>
-"""
+CAPABILITIES = {  # standardID -> (URL name, accessURL use)
+    "ivo://ivoa.net/std/VOSI#capabilities": ("uws:capabilities", "full"),
+    "ivo://ivoa.net/std/VOSI#availability": ("uws:availability", "full"),
+    "ivo://ivoa.net/std/UWS#rest-1.1": ("uws:jobs", "base"),
+}
 
-_AVAILABILITY = """<?xml version="1.0" encoding="UTF-8"?>
-<vosi:availability xmlns:vosi="http://www.ivoa.net/xml/VOSIAvailability/v1.0">
-  <vosi:available>true</vosi:available>
-  <vosi:note>service is accepting jobs</vosi:note>
-</vosi:availability>
-"""
+
+def _xml(document) -> HttpResponse:
+    body = document.to_xml(skip_empty=True, xml_declaration=True, encoding="UTF-8")
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")
 
 
 class VOSIView(UWSView):
@@ -44,23 +35,29 @@ class VOSIView(UWSView):
         return super().handle_exception(exc)
 
     def absolute(self, name: str) -> str:
-        return escape(self.request.build_absolute_uri(reverse(name, args=[self.kwargs["kind"]])))
+        return self.request.build_absolute_uri(reverse(name, args=[self.kwargs["kind"]]))
 
 
 class CapabilitiesView(VOSIView):
     def get(self, request, kind):
         if get_kind(kind) is None:
             raise NotFound(f"no job kind {kind!r}")
-        body = _CAPABILITIES.format(
-            capabilities=self.absolute("uws:capabilities"),
-            availability=self.absolute("uws:availability"),
-            jobs=self.absolute("uws:jobs"),
+        document = VOSICapabilities(
+            capability=[
+                Capability(
+                    standard_id=standard,
+                    interface=[
+                        ParamHTTP(access_url=[AccessURL(value=self.absolute(name), use=use)])
+                    ],
+                )
+                for standard, (name, use) in CAPABILITIES.items()
+            ]
         )
-        return HttpResponse(body, content_type="application/xml; charset=utf-8")
+        return _xml(document)
 
 
 class AvailabilityView(VOSIView):
     def get(self, request, kind):
         if get_kind(kind) is None:
             raise NotFound(f"no job kind {kind!r}")
-        return HttpResponse(_AVAILABILITY, content_type="application/xml; charset=utf-8")
+        return _xml(Availability(available=True, note=["service is accepting jobs"]))
