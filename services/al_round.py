@@ -34,6 +34,9 @@ class Parameters(BaseModel):
     mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
     method: Literal["umap", "tsne", "pca"] = Field("umap", description="Projection method.")
     features: Literal["embedding", "flux"] = Field("embedding", description="What to project.")
+    exclude_labelled: str = Field(
+        "", description="A label snapshot in your files: select only spectra it does not label."
+    )
     seed: int = Field(0, ge=0, description="Seed of masks, choices and projection.")
 
 
@@ -51,6 +54,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
             k=params.k,
             acquisition=params.acquisition,
             mc_samples=params.mc_samples,
+            exclude_labelled=params.exclude_labelled,
             seed=params.seed,
         ),
         _stage(ctx, 0.0, 0.8),

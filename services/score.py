@@ -6,7 +6,9 @@ wavelength grid. The whole dataset is streamed through the network in chunks: th
 deterministic trunk runs once per spectrum and only the dropout head is sampled
 ``MC_SAMPLES`` times. Scores: BALD, max entropy, variation ratios, mean STD, random, the
 batch-aware BatchBALD and PowerBALD, or BALD with k-center / k-means++ diversity in the
-embedding; epistemic or predictive variance for regression models.
+embedding; epistemic or predictive variance for regression models. Every spectrum is
+predicted; with ``EXCLUDE_LABELLED`` (a label snapshot) only the spectra it leaves
+unlabelled can be selected, so an expert is never asked twice.
 
 Results: ``result`` (VOTable, one row per spectrum: path, object, score, prediction,
 uncertainty and ``selected``, the acquisition rank or -1), ``top-k`` (VOTable of the
@@ -26,8 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import acquisition
 from services.jobs import JobContext, JobFailure, Result
 from services.jobs.params import JobOutput
+from services.learning.candidates import write_candidates
 from services.learning.data import open_user_dataset
 from services.learning.inputs import stream
+from services.learning.labels import labelled_paths
 from services.learning.votable import write_table
 
 TITLE = "Score a dataset"
@@ -49,14 +53,16 @@ class Parameters(BaseModel):
     mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
     batch_size: int = Field(512, ge=1, le=65536, description="Spectra per forward batch.")
     candidate_class: str = Field("", description="List spectra predicted in this class.")
+    exclude_labelled: str = Field(
+        "", description="A label snapshot in your files: select only spectra it does not label."
+    )
     seed: int = Field(0, ge=0, description="Seed of dropout masks and random choices.")
 
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
     """Predict with MC dropout, score, select, and write the tables and arrays."""
     dataset = open_user_dataset(ctx, params.dataset)
-    if dataset.n_spectra == 0:
-        raise JobFailure("the pool is empty: the dataset has no spectra")
+    pool = _pool(ctx, dataset, params.exclude_labelled)
     from services import models  # Keras in the job process only
 
     model, sidecar = _load(models, params.model, dataset)
@@ -70,8 +76,13 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         progress=lambda f, m: ctx.progress(0.9 * f, m),
     )
     ctx.progress(0.9, f"choosing {params.k} spectra by {params.acquisition}", force=True)
+    if "probs" in out:  # vote fractions: the answers of one more vote act as classes
+        try:
+            out["log_probs"] = acquisition.answer_log_probs(out["probs"])
+        except ValueError as exc:
+            raise JobFailure(f"this vote model cannot be scored: {exc}") from None
     columns, arrays = _predictions(out, sidecar.class_names, params)
-    selected, _ = _select(out, params)
+    selected, _ = _select(out, params, pool)
     rank = np.full(dataset.n_spectra, -1, dtype=np.int64)
     rank[selected] = np.arange(selected.size)
     base = {
@@ -99,7 +110,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         Result("arrays", "arrays.npz", "application/octet-stream"),
     ]
     if params.candidate_class:
-        results.append(_candidates(table, params.candidate_class, ctx.results_dir))
+        results.append(write_candidates(table, params.candidate_class, ctx.results_dir))
     ctx.progress(1.0, f"{dataset.n_spectra} scored, {selected.size} selected", force=True)
     return results
 
@@ -122,6 +133,15 @@ def _col(meta, name: str) -> np.ndarray:
 
 def _predictions(out: dict, classes: list[str], params: Parameters) -> tuple[dict, dict]:
     """Per-spectrum columns for the table and arrays for ``project``."""
+    if "probs" in out:  # vote fractions [T, N, Q]
+        fractions = out["probs"].astype(np.float64)
+        score = _per_item_score(params.acquisition, out["log_probs"], params.seed)
+        columns = {"score": score, "bald": acquisition.bald(out["log_probs"])}
+        for q, name in enumerate(classes):
+            columns[f"{name}_fraction"] = fractions[..., q].mean(axis=0)
+            columns[f"{name}_std"] = fractions[..., q].std(axis=0)
+        mean = fractions.mean(axis=0).astype(np.float32)
+        return columns, {"score": score, "fractions": mean}
     if "log_probs" in out:
         log_probs = out["log_probs"]  # [T, N, C]
         probs = acquisition.mean_probs(log_probs)  # [N, C]
@@ -160,34 +180,41 @@ def _per_item_score(method: str, log_probs: np.ndarray, seed: int) -> np.ndarray
     return per_item.get(method, acquisition.bald)(log_probs)
 
 
-def _select(out: dict, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+def _pool(ctx: JobContext, dataset, exclude: str) -> np.ndarray:
+    """Rows that may be selected: all, or those the snapshot ``exclude`` leaves unlabelled."""
+    rows = np.arange(dataset.n_spectra)
+    if exclude:
+        labelled = labelled_paths(ctx.user_space.resolve(exclude))
+        rows = rows[~np.isin(_col(dataset.meta, "path"), list(labelled))]
+    if rows.size == 0:
+        why = "every spectrum of the dataset is labelled" if exclude else "the dataset is empty"
+        raise JobFailure(f"the pool is empty: {why}")
+    return rows
+
+
+def _select(out: dict, params: Parameters, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Acquisition over the pool rows; returns dataset row indices and their scores."""
     method = acquisition.METHODS[params.acquisition]
     regression = "means" in out
     if regression != (method.needs == "regression") and method.needs != "any":
         kind = "regression" if regression else "classification"
         raise JobFailure(f"{params.acquisition} does not apply to a {kind} model")
+    whole = pool.size == len(out["embedding"])
+
+    def subset(name: str, axis: int):
+        values = out.get(name)
+        return values if values is None or whole else np.take(values, pool, axis=axis)
+
     try:
-        return acquisition.select(
+        chosen, scores = acquisition.select(
             params.acquisition,
-            out.get("log_probs"),
+            subset("log_probs", 1),
             k=params.k,
             rng=params.seed,
-            embedding=out.get("embedding"),
-            means=out.get("means"),
-            log_vars=out.get("log_vars"),
+            embedding=subset("embedding", 0),
+            means=subset("means", 1),
+            log_vars=subset("log_vars", 1),
         )
     except ValueError as exc:
         raise JobFailure(f"acquisition failed: {exc}") from None
-
-
-def _candidates(table: dict, wanted: str, results: Path) -> Result:
-    if "predicted" not in table:
-        raise JobFailure("CANDIDATE_CLASS needs a classification model")
-    chosen = np.nonzero(table["predicted"] == wanted)[0]
-    chosen = chosen[np.argsort(-table["confidence"][chosen], kind="stable")]
-    write_table(
-        {name: values[chosen] for name, values in table.items()},
-        results / "candidates.vot",
-        f"spectra predicted as {wanted}",
-    )
-    return Result("candidates", "candidates.vot", "application/x-votable+xml")
+    return pool[chosen], scores

@@ -32,23 +32,49 @@ class Labelled:
     values: np.ndarray
 
 
+def read_columns(path: Path, columns: list[str]) -> dict[str, tuple[str, ...]]:
+    """``path`` -> the values of ``columns`` for every CSV row where none of them is empty."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            found = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if "path" not in found:
+                raise JobFailure(f"{path.name}: the label snapshot has no 'path' column")
+            missing = [c for c in columns if c.lower() not in found]
+            if missing:
+                raise JobFailure(
+                    f"{path.name}: no label column {missing[0]!r}; "
+                    f"it has {', '.join(sorted(found))}"
+                )
+            key, wanted = found["path"], [found[c.lower()] for c in columns]
+            out = {}
+            for row in reader:
+                values = tuple((row.get(c) or "").strip() for c in wanted)
+                if all(values):
+                    out[row[key].strip()] = values
+            return out
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise JobFailure(f"{path.name}: unreadable label snapshot ({exc})") from None
+
+
 def read_snapshot(path: Path, target: str) -> dict[str, str]:
     """``path`` -> label for every row of the CSV whose ``target`` column is not empty."""
+    return {p: values[0] for p, values in read_columns(path, [target]).items()}
+
+
+def labelled_paths(path: Path) -> set[str]:
+    """Paths of the snapshot's rows that carry a label in any column (unlabelled: none)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             columns = {c.strip().lower(): c for c in reader.fieldnames or []}
             if "path" not in columns:
                 raise JobFailure(f"{path.name}: the label snapshot has no 'path' column")
-            if target.lower() not in columns:
-                raise JobFailure(
-                    f"{path.name}: no label column {target!r}; it has {', '.join(sorted(columns))}"
-                )
-            key, column = columns["path"], columns[target.lower()]
+            key = columns["path"]
             return {
-                row[key].strip(): row[column].strip()
+                row[key].strip()
                 for row in reader
-                if row.get(column) and row[column].strip()
+                if any((v or "").strip() for c, v in row.items() if c != key)
             }
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise JobFailure(f"{path.name}: unreadable label snapshot ({exc})") from None

@@ -90,3 +90,42 @@ def true_positive_rates(
             }
         )
     return out
+
+
+def votes(probs: np.ndarray, y: np.ndarray, questions: list[str], level: float = 0.9) -> dict:
+    """Vote-fraction errors, binomial NLL and interval coverage of a binomial-head model.
+
+    Parameters
+    ----------
+    probs : ndarray, shape (T, n, Q)
+        MC-dropout samples of the vote fraction per question.
+    y : ndarray, shape (n, Q, 2)
+        Observed votes for and voters per question.
+    level : float
+        Central interval of the posterior predictive (a mixture over the T samples of
+        binomials) whose coverage of the observed counts is reported.
+    """
+    probs = np.clip(np.asarray(probs, dtype=np.float64), 1e-7, 1 - 1e-7)
+    k, n = y[..., 0], y[..., 1]  # [n, Q]
+    asked = n > 0
+    observed = np.where(asked, k / np.maximum(n, 1), np.nan)
+    mean = probs.mean(axis=0)  # [n, Q]
+    cdf_k = stats.binom.cdf(k[None], n[None], probs).mean(axis=0)  # [n, Q]
+    cdf_below = stats.binom.cdf(k[None] - 1, n[None], probs).mean(axis=0)
+    tail = (1 - level) / 2
+    inside = (cdf_below < 1 - tail) & (cdf_k > tail)
+    nll = -np.log(stats.binom.pmf(k[None], n[None], probs).mean(axis=0))  # [n, Q]
+    per_question = {}
+    for q, name in enumerate(questions):
+        mask = asked[:, q]
+        error = mean[mask, q] - observed[mask, q]
+        per_question[name] = {
+            "rmse_fraction": float(np.sqrt(np.mean(error**2))) if mask.any() else float("nan"),
+            "coverage": float(np.mean(inside[mask, q])) if mask.any() else float("nan"),
+        }
+    return {
+        "rmse_fraction": float(np.sqrt(np.nanmean((mean - observed) ** 2))),
+        "nll_per_item": float(np.sum(nll[asked]) / len(y)),
+        f"coverage_{int(level * 100)}%": float(np.mean(inside[asked])),
+        "questions": per_question,
+    }

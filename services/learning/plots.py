@@ -59,3 +59,27 @@ def reliability_diagram(bins: list[dict], ece: float, path: Path) -> None:
         alpha=0.7,
     )
     path.write_text(file_html(plot, INLINE, "calibration"), encoding="utf-8")
+
+
+def rates_with_intervals(rates: list[dict], path: Path, confidence: float) -> None:
+    """True-positive rate per class with its binomial interval (whiskers) and counts."""
+    names = [r["class"] for r in rates]
+    plot = figure(
+        title=f'"Am I correct?": true-positive rate per predicted class ({confidence:.0%})',
+        x_range=names,
+        y_range=(0, 1.05),
+        width=700,
+        height=400,
+        y_axis_label="fraction of checked predictions that were right",
+        tooltips=[("class", "@x"), ("rate", "@top{0.000}"), ("checked", "@checked")],
+    )
+    source = {
+        "x": names,
+        "top": [r["rate"] for r in rates],
+        "low": [r["low"] for r in rates],
+        "high": [r["high"] for r in rates],
+        "checked": [r["checked"] for r in rates],
+    }
+    plot.vbar(x="x", top="top", width=0.6, color="#2855c8", alpha=0.7, source=source)
+    plot.segment(x0="x", x1="x", y0="low", y1="high", color="#222222", line_width=2, source=source)
+    path.write_text(file_html(plot, INLINE, "performance"), encoding="utf-8")

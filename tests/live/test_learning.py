@@ -102,3 +102,21 @@ def test_train_score_project_through_uws(platform):
         MC_SAMPLES=5,
     )
     assert len(round_.fetch_result().to_table()) == 10
+    # "Am I correct?": the expert checks the first 6 predictions of the score job
+    verdicts = io.StringIO()
+    out = csv.writer(verdicts)
+    out.writerow(["path", "verdict"])
+    for n, path in enumerate(table["path"][:6]):
+        out.writerow([path, "yes" if n % 3 else "no"])
+    assessed = run(
+        staff,
+        platform,
+        "assess",
+        SCORES=scored.job_id,
+        CANDIDATE_CLASS=str(table["predicted"][0]),
+        files={"VERDICTS": ("verdicts.csv", verdicts.getvalue())},
+    )
+    rates = assessed.fetch_result().to_table()
+    assert rates["checked"].sum() == 6 and rates["correct"].sum() == 4
+    assert np.all(rates["low"] <= rates["rate"]) and np.all(rates["rate"] <= rates["high"])
+    assert {r.id_ for r in assessed.results} == {"result", "performance", "plot", "candidates"}

@@ -73,6 +73,7 @@ KINDS: dict[str, Kind] = {
         Kind("score", "services.score", queue="ml"),
         Kind("project", "services.project", queue="ml"),
         Kind("al-round", "services.al_round", queue="ml"),
+        Kind("assess", "services.assess"),
     ]
 }
 

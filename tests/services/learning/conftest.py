@@ -62,3 +62,26 @@ def space(tmp_path_factory) -> UserSpace:
 
 def context(space: UserSpace, tmp_path, name: str) -> JobContext:
     return JobContext(job_id=name, job_dir=tmp_path / name, user_root=space.root)
+
+
+TRAIN = {
+    "dataset": "toy",
+    "labels_file": "labels.csv",
+    "epochs": 25,
+    "batch_size": 16,
+    "filters": "8,16",
+    "kernel_sizes": "5,3",
+    "dense": 32,
+    "patience": 25,
+    "seed": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def trained(space, tmp_path_factory):
+    """A model trained once on the toy dataset: (results directory, results)."""
+    from services import train
+
+    ctx = context(space, tmp_path_factory.mktemp("train"), "train1")
+    results = train.run(train.Parameters(**TRAIN), ctx)
+    return ctx.results_dir, results

@@ -10,26 +10,7 @@ from astropy.io.votable import parse_single_table
 
 from services import score, train
 from services.jobs import JobFailure
-from tests.services.learning.conftest import CLASSES, context
-
-TRAIN = {
-    "dataset": "toy",
-    "labels_file": "labels.csv",
-    "epochs": 25,
-    "batch_size": 16,
-    "filters": "8,16",
-    "kernel_sizes": "5,3",
-    "dense": 32,
-    "patience": 25,
-    "seed": 1,
-}
-
-
-@pytest.fixture(scope="module")
-def trained(space, tmp_path_factory):
-    ctx = context(space, tmp_path_factory.mktemp("train"), "train1")
-    results = train.run(train.Parameters(**TRAIN), ctx)
-    return ctx.results_dir, results
+from tests.services.learning.conftest import CLASSES, TRAIN, context
 
 
 def test_training_learns_and_reports_calibration(trained):
