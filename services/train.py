@@ -4,9 +4,12 @@ snapshot.
 The label snapshot is a CSV with a ``path`` column (relative to your files, as in the
 dataset) and the label column named by ``TARGET``; it is read once, when the job starts.
 Classification learns a softmax over the classes found (class weights against imbalance);
-regression learns a mean and a log-variance (heteroscedastic Gaussian). A seeded random
+regression learns a mean and a log-variance (heteroscedastic Gaussian); votes (Walmsley et
+al. 2020: ``TARGET`` names one vote-count column per question, ``TOTAL_COLUMN`` the number
+of voters) learn a vote fraction per question with a binomial likelihood. A seeded random
 ``VALIDATION_FRACTION`` of the labelled spectra is held out: the job reports accuracy and
-expected calibration error (classes) or RMSE, PIT and interval coverage (regression), with
+expected calibration error (classes), RMSE, PIT and interval coverage (regression), or
+vote-fraction RMSE, binomial NLL and coverage (votes), with
 MC-dropout predictions (``MC_SAMPLES`` passes).
 
 Results: ``result`` (the validation predictions, VOTable), ``model`` (.keras) and
@@ -49,10 +52,15 @@ class Parameters(BaseModel):
     dataset: str = Field(description="Name of one of your datasets.")
     labels: Upload | None = Field(None, description="Label snapshot (CSV: path + label columns).")
     labels_file: str = Field("", description="Or: a label snapshot CSV in your files.")
-    target: str = Field("class", description="The label column to learn.")
-    task: Literal["classification", "regression"] = Field(
-        "classification", description="Classes (softmax) or a number (Gaussian mean + variance)."
+    target: str = Field(
+        "class", description="The label column to learn (votes: the vote-count columns)."
     )
+    task: Literal["classification", "regression", "votes"] = Field(
+        "classification",
+        description="Classes (softmax), a number (Gaussian mean + variance) or vote counts "
+        "(binomial).",
+    )
+    total_column: str = Field("total", description="Votes: the column with the voters.")
     filters: str = Field("16,32,64", description="Filters of the convolution blocks.")
     kernel_sizes: str = Field("7,5,3", description="Kernel sizes (pixels), one per block.")
     dense: int = Field(128, ge=4, le=4096, description="Width of the embedding layer.")
@@ -86,14 +94,16 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     ctx.progress(0.0, "reading the dataset and labels", force=True)
     dataset = open_user_dataset(ctx, params.dataset)
     snapshot = params.labels or ctx.user_space.resolve(params.labels_file)
-    data = labelled_inputs(dataset, Path(snapshot), params.target, params.task, MIN_LABELS)
+    data = labelled_inputs(
+        dataset, Path(snapshot), params.target, params.task, MIN_LABELS, params.total_column
+    )
     from services import models  # Keras is imported in the job process only
 
-    head = (
-        models.Head.classification(data.classes)
-        if params.task == "classification"
-        else models.Head.heteroscedastic(params.target)
-    )
+    head = {
+        "classification": lambda: models.Head.classification(data.classes),
+        "regression": lambda: models.Head.heteroscedastic(params.target),
+        "votes": lambda: models.Head.binomial(data.classes),
+    }[params.task]()
     model = models.build_spectrum_cnn(
         dataset.grid.n_pix,
         head,
@@ -113,7 +123,9 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         epochs=params.epochs,
         batch_size=params.batch_size,
         patience=params.patience,
-        class_weight="balanced" if params.class_weights and data.classes else None,
+        class_weight="balanced"
+        if params.class_weights and params.task == "classification"
+        else None,
         seed=params.seed,
         progress=lambda f, m: ctx.progress(0.05 + 0.8 * f, m),
     )
@@ -121,7 +133,11 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     out = models.mc_predict(
         model, data.x[val], T=params.mc_samples, seed=params.seed, return_embedding=False
     )
-    summary = _validate(out, data, val, ctx.results_dir)
+    summary = (
+        _validate_votes(out, data, val, ctx.results_dir)
+        if params.task == "votes"
+        else _validate(out, data, val, ctx.results_dir)
+    )
     summary.update(
         n_labelled=len(data.y),
         n_train=int(train.size),
@@ -187,9 +203,24 @@ def _validate(out: dict, data, val: np.ndarray, results: Path) -> dict:
     return {k: v for k, v in found.items() if k != "pit"}
 
 
+def _validate_votes(out: dict, data, val: np.ndarray, results: Path) -> dict:
+    found = metrics.votes(out["probs"], data.y[val], data.classes)
+    mean = out["probs"].astype(np.float64).mean(axis=0)  # [n_val, Q]
+    columns: dict[str, np.ndarray] = {"path": data.paths[val]}
+    for q, name in enumerate(data.classes):
+        votes, voters = data.y[val, q, 0], data.y[val, q, 1]
+        columns[f"{name}_votes"] = votes
+        columns[f"{name}_voters"] = voters
+        columns[f"{name}_fraction"] = mean[:, q]
+    write_table(columns, results / "validation.vot", "validation vote fractions (MC mean)")
+    return found
+
+
 def _headline(summary: dict) -> str:
     if "accuracy" in summary:
         return f"validation accuracy {summary['accuracy']:.3f}, ECE {summary['ece']:.3f}"
+    if "rmse_fraction" in summary:
+        return f"validation vote-fraction RMSE {summary['rmse_fraction']:.3f}"
     return f"validation RMSE {summary['rmse']:.4g}"
 
 

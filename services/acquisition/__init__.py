@@ -29,12 +29,14 @@ from services.acquisition.scores import (
 )
 from services.acquisition.stochastic import power_sample, powerbald
 from services.acquisition.validation import DEFAULT_CHUNK
+from services.acquisition.votes import answer_log_probs
 
 __all__ = [
     "DEFAULT_CHUNK",
     "METHODS",
     "Method",
     "aleatoric_variance",
+    "answer_log_probs",
     "bald",
     "batchbald",
     "epistemic_variance",

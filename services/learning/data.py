@@ -33,7 +33,8 @@ class LabelledData:
     paths : ndarray, shape (n,)
         The spectra's paths.
     classes : list of str
-        Class names in index order (empty for regression).
+        Class names in index order (classification), question names (votes: ``y`` then
+        has shape (n, Q, 2), votes for and voters per question), or empty (regression).
     """
 
     x: np.ndarray
@@ -49,10 +50,16 @@ class LabelledData:
 
 
 def labelled_inputs(
-    dataset, labels_csv: Path, target: str, task: str, min_labels: int
+    dataset, labels_csv: Path, target: str, task: str, min_labels: int, total: str = "total"
 ) -> LabelledData:
-    """The dataset rows the snapshot labels, refusing what cannot be trained."""
+    """The dataset rows the snapshot labels, refusing what cannot be trained.
+
+    For ``task="votes"``, ``target`` names the vote-count columns (comma-separated, one
+    per question) and ``total`` the column with the number of voters.
+    """
     paths = [str(p) for p in dataset.meta["path"]]
+    if task == "votes":
+        return _vote_inputs(dataset, paths, labels_csv, target, total, min_labels)
     found = snapshot.match(
         paths, snapshot.read_snapshot(labels_csv, target), numeric=task == "regression"
     )
@@ -72,3 +79,26 @@ def labelled_inputs(
             )
         y = np.searchsorted(np.array(classes), found.values).astype(np.int64)
     return LabelledData(gather(dataset, found.rows), y, np.array(paths)[found.rows], classes)
+
+
+def _vote_inputs(dataset, paths, labels_csv, target, total, min_labels) -> LabelledData:
+    questions = [q.strip() for q in target.split(",") if q.strip()]
+    if not questions or total in questions:
+        raise JobFailure("TARGET must name the vote-count columns, other than the total")
+    found = snapshot.match(
+        paths, snapshot.read_columns(labels_csv, [*questions, total]), numeric=False
+    )
+    try:
+        values = found.values.astype(np.float64)  # [n, Q + 1]
+    except ValueError as exc:
+        raise JobFailure(f"vote counts must be numbers: {exc}") from None
+    votes, voters = values[:, :-1], values[:, -1:]
+    if not (np.all(np.isfinite(values)) and np.all(votes >= 0) and np.all(votes <= voters)):
+        raise JobFailure(f"vote counts must lie between 0 and the {total!r} column")
+    if len(found.rows) < min_labels:
+        raise JobFailure(
+            f"only {len(found.rows)} spectra with votes in this dataset; "
+            f"at least {min_labels} are needed to train"
+        )
+    y = np.stack([votes, np.broadcast_to(voters, votes.shape)], axis=-1)  # [n, Q, 2]
+    return LabelledData(gather(dataset, found.rows), y, np.array(paths)[found.rows], questions)
