@@ -11,6 +11,7 @@ and coordinates) and ``plot`` (an HTML scatter plot coloured by score).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -69,7 +70,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
             features,
             params.method,
             random_state=params.seed,
-            numba_cache=ctx.user_space.root / "cache" / "numba",
+            numba_cache=_numba_cache(ctx),
         )
     except ProjectionError as exc:
         raise JobFailure(str(exc)) from None
@@ -93,6 +94,12 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         Result("plot", "projection.html", "text/html"),
         Result("info", "info.json", "application/json"),
     ]
+
+
+def _numba_cache(ctx: JobContext) -> Path:
+    """The worker's shared numba cache (where its fork server warmed UMAP), else the user's."""
+    shared = os.environ.get("VOCLOUD_NUMBA_CACHE_DIR")
+    return Path(shared) if shared else ctx.user_space.root / "cache" / "numba"
 
 
 def _plot(columns: dict, path: Path, method: str) -> None:

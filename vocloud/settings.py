@@ -117,6 +117,8 @@ VOCLOUD_HEARTBEAT_TIMEOUT = envint("VOCLOUD_HEARTBEAT_TIMEOUT", 15)
 # Signed result URLs (for TOPCAT, SPLAT) stay valid this long (s).
 VOCLOUD_SIGNED_URL_LIFETIME = envint("VOCLOUD_SIGNED_URL_LIFETIME", 24 * 3600)
 VOCLOUD_WORKER_THREADS = envint("VOCLOUD_WORKER_THREADS", 8)
+# An ML worker compiles UMAP in its job fork server at start (jobs then project warm).
+VOCLOUD_WARM_PROJECTION = envbool("VOCLOUD_WARM_PROJECTION", True)
 
 LOGGING = {
     "version": 1,

@@ -27,14 +27,32 @@ from services.jobs.errors import JobFailure
 PRELOAD = ["numpy", "pydantic", "astropy.table", "astropy.io.votable", "services.jobs.context"]
 
 _context: multiprocessing.context.BaseContext | None = None
+_extra_preload: list[str] = []
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(PRELOAD)
+        _context.set_forkserver_preload(PRELOAD + _extra_preload)
     return _context
+
+
+def start_server(preload: list[str] | None = None) -> None:
+    """Start the fork server now, importing ``preload`` modules besides the usual ones.
+
+    A worker calls this once at start, so that the preloading (e.g.
+    :mod:`services.projection.warm`, which compiles UMAP) happens before its first job
+    rather than during it: this returns once the server serves (a no-op process has run).
+    Without a call, the server starts with the first job.
+    """
+    if _context is None:
+        _extra_preload.extend(preload or [])
+    elif preload:
+        raise RuntimeError("the fork server has started already; preload comes too late")
+    probe = _mp_context().Process(target=os.getpid, name="vocloud-fork-server-probe")
+    probe.start()  # the server forks only once its preloading is done
+    probe.join()
 
 
 @dataclass

@@ -1,4 +1,6 @@
+import argparse
 import logging
+import os
 import signal
 import threading
 
@@ -6,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from dramatiq import Worker
 
+from services.jobs import runner
 from vocloud.uws import janitor
 from vocloud.uws.execution import worker_id
 from vocloud.uws.kinds import QUEUES
@@ -27,9 +30,19 @@ class Command(BaseCommand):
             default=settings.VOCLOUD_WORKER_THREADS,
             help="jobs run at once by this worker",
         )
+        parser.add_argument(
+            "--warm-projection",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="compile UMAP in the job fork server at start (default: when serving 'ml' "
+            "and VOCLOUD_WARM_PROJECTION is on)",
+        )
 
-    def handle(self, queues, threads, **options):
+    def handle(self, queues, threads, warm_projection=None, **options):
         actors()  # declare the queues on the broker
+        if warm_projection is None:
+            warm_projection = "ml" in queues and settings.VOCLOUD_WARM_PROJECTION
+        _start_job_server(warm_projection)
         lost = janitor.fail_jobs_of_dead_local_workers()
         requeued = janitor.requeue_queued()
         logger.info(
@@ -56,3 +69,9 @@ class Command(BaseCommand):
                 error_message="The worker was shut down while the job ran. Run it again.",
             )
         worker.stop(timeout=10_000)
+
+
+def _start_job_server(warm_projection: bool) -> None:
+    """Start the job fork server; with ``warm_projection`` it compiles UMAP first."""
+    os.environ.setdefault("VOCLOUD_NUMBA_CACHE_DIR", str(settings.DATA_DIR / "cache" / "numba"))
+    runner.start_server(["services.projection.warm"] if warm_projection else [])
