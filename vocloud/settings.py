@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "vocloud.uws",
     "vocloud.files",
     "vocloud.datasets",
+    "vocloud.labelling",
     "vocloud.portal",
 ]
 

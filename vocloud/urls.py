@@ -15,5 +15,6 @@ urlpatterns = [
     path("uws/", include("vocloud.uws.urls")),
     path("files/", include("vocloud.files.urls")),
     path("datasets/", include("vocloud.datasets.urls")),
+    path("labelling/", include("vocloud.labelling.urls")),
     path("", include("vocloud.portal.urls")),
 ]

@@ -2,31 +2,15 @@
 
 import csv
 import io
-import tarfile
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from pyvo.dal import AsyncTAPJob
 
-from tests.services.learning.conftest import CLASSES, make_spectra
+from tests.services.learning.conftest import CLASSES
+from tests.support.toy_upload import toy_archive
 
 pytestmark = pytest.mark.platform
-
-
-def fits_bytes(flux: np.ndarray, name: str) -> bytes:
-    hdu = fits.PrimaryHDU(flux.astype(np.float32))
-    hdu.header.update(
-        CRVAL1=6400.0,
-        CDELT1=300.0 / (flux.size - 1),
-        CRPIX1=1.0,
-        CTYPE1="WAVE",
-        CUNIT1="Angstrom",
-        OBJECT=name,
-    )
-    buffer = io.BytesIO()
-    hdu.writeto(buffer)
-    return buffer.getvalue()
 
 
 def run(session, platform, kind: str, files=None, **params) -> AsyncTAPJob:
@@ -38,24 +22,14 @@ def run(session, platform, kind: str, files=None, **params) -> AsyncTAPJob:
 
 
 def test_train_score_project_through_uws(platform):
-    flux, labels = make_spectra(seed=5)
-    archive, snapshot = io.BytesIO(), io.StringIO()
-    rows = csv.writer(snapshot)
-    rows.writerow(["path", "class"])
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        for i, (spectrum, label) in enumerate(zip(flux, labels, strict=True)):
-            data = fits_bytes(spectrum, f"toy {i}")
-            info = tarfile.TarInfo(f"s{i:03d}.fits")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-            rows.writerow([f"learning/s{i:03d}.fits", label])
+    archive, snapshot, labels = toy_archive("learning")
     staff = platform.session("staff")  # a space of its own
     run(
         staff,
         platform,
         "ingest",
         TARGET="learning",
-        files={"UPLOAD": ("toy.tar.gz", archive.getvalue())},
+        files={"UPLOAD": ("toy.tar.gz", archive)},
     )
     run(staff, platform, "dataset", NAME="toy", FOLDERS="learning", NORMALISATION="none")
     trained = run(
@@ -70,7 +44,7 @@ def test_train_score_project_through_uws(platform):
         DENSE=32,
         PATIENCE=25,
         SEED=1,
-        files={"LABELS": ("labels.csv", snapshot.getvalue())},
+        files={"LABELS": ("labels.csv", snapshot)},
     )
     validation = trained.fetch_result().to_table()
     assert np.mean(validation["label"] == validation["predicted"]) >= 0.7

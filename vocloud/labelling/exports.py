@@ -1,0 +1,98 @@
+"""Tables the labelling pages hand out: candidates (CSV, VOTable) and the sample for TOPCAT."""
+
+import csv
+import io
+
+import numpy as np
+from astropy.table import Table
+from django.conf import settings
+from django.core import signing
+from django.http import Http404
+
+from services.learning.label_view import label_text
+from services.learning.sample import prediction_text, uncertainty
+from vocloud.labelling.models import Round
+
+_SALT = "vocloud.labelling.sample"
+MIME = {"csv": ("text/csv", "csv"), "votable": ("application/x-votable+xml", "vot")}
+
+
+def sample_table(sample: dict, states: dict, numeric: bool = False) -> dict[str, np.ndarray]:
+    """One row per sampled spectrum: ids, position, prediction, uncertainty and label."""
+    labels = [label_text(states.get(p) or {}, numeric) for p in sample["path"]]
+    return {
+        "id": sample["row"].astype(np.int64),
+        "path": sample["path"].astype(str),
+        "object": sample["object"].astype(str),
+        "ra": sample["ra"],
+        "dec": sample["dec"],
+        "x": sample["x"],
+        "y": sample["y"],
+        "score": sample["score"],
+        "prediction": np.asarray(prediction_text(sample)).astype(str),
+        "uncertainty": uncertainty(sample),
+        "label": np.array(labels, dtype=str),
+    }
+
+
+def candidates(sample: dict, wanted: str, states: dict) -> dict[str, np.ndarray]:
+    """Spectra predicted as ``wanted`` (all when empty), most confident first."""
+    table = sample_table(sample, states)
+    chosen = np.arange(len(table["id"]))
+    if wanted:
+        chosen = chosen[table["prediction"] == wanted]
+    chosen = chosen[np.argsort(table["uncertainty"][chosen], kind="stable")]
+    verdicts = np.array([(states.get(p) or {}).get("verdict", "") for p in table["path"]])
+    return {name: values[chosen] for name, values in table.items()} | {
+        "verdict": verdicts[chosen].astype(str)
+    }
+
+
+def rows(table: dict) -> list[dict]:
+    names = list(table)
+    return [dict(zip(names, values, strict=True)) for values in zip(*table.values(), strict=True)]
+
+
+def render(table: dict, fmt: str, description: str) -> tuple[bytes, str, str]:
+    """The table as CSV or VOTable bytes, its MIME type and file suffix."""
+    mime, suffix = MIME[fmt]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(list(table))
+        for values in zip(*table.values(), strict=True):
+            writer.writerow(["" if _missing(v) else v for v in values])
+        return out.getvalue().encode(), mime, suffix
+    votable = Table({k: np.asarray(v) for k, v in table.items()})
+    votable.meta["description"] = description
+    units = {"ra": "deg", "dec": "deg"}
+    ucds = {"id": "meta.id", "ra": "pos.eq.ra;meta.main", "dec": "pos.eq.dec;meta.main"}
+    for name in votable.colnames:
+        if name in units:
+            votable[name].unit = units[name]
+        if name in ucds:
+            votable[name].meta["ucd"] = ucds[name]
+    buffer = io.BytesIO()
+    votable.write(buffer, format="votable")
+    return buffer.getvalue(), mime, suffix
+
+
+def _missing(value) -> bool:
+    return isinstance(value, float | np.floating) and not np.isfinite(value)
+
+
+def sign_sample(round_: Round) -> str:
+    return signing.dumps({"r": round_.pk}, salt=_SALT, compress=True)
+
+
+def round_from_token(token: str) -> Round:
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=settings.VOCLOUD_SIGNED_URL_LIFETIME)
+    except signing.SignatureExpired:
+        raise Http404("this link has expired; send the sample again from the page") from None
+    except signing.BadSignature:
+        raise Http404("this link is not valid") from None
+    found = Round.objects.select_related("session", "round_job").filter(pk=data.get("r")).first()
+    if found is None:
+        raise Http404("the round no longer exists")
+    return found

@@ -1,0 +1,52 @@
+"""Forms of the labelling pages."""
+
+from django import forms
+
+from vocloud.labelling.loop import DEFAULTS
+from vocloud.labelling.models import Session
+
+
+class SessionForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    dataset = forms.ChoiceField(help_text="The spectra to label.")
+    schema = forms.ChoiceField(
+        choices=[(Session.CLASSES, "classes"), (Session.NUMERIC, "a number (e.g. redshift)")]
+    )
+    target = forms.CharField(
+        max_length=50, initial="class", help_text="Label column name (class, z, teff, ...)."
+    )
+    classes = forms.CharField(
+        required=False, help_text="Class names separated by commas (or taken from the import)."
+    )
+    unit = forms.CharField(required=False, max_length=30, help_text="Unit of a number.")
+    import_file = forms.CharField(
+        required=False,
+        help_text="Optional: a label snapshot CSV in your files to start from "
+        "(e.g. demo/miles.labels.csv).",
+    )
+    per_class = forms.IntegerField(
+        min_value=0, initial=5, help_text="Import at most this many per class (0: all)."
+    )
+
+    def __init__(self, *args, datasets: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = [(d, d) for d in datasets]
+
+    def clean_classes(self) -> list[str]:
+        text = self.cleaned_data["classes"]
+        return list(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+
+
+class RoundForm(forms.Form):
+    epochs = forms.IntegerField(min_value=1, max_value=2000, initial=DEFAULTS["epochs"])
+    acquisition = forms.ChoiceField(
+        choices=[(m, m) for m in ("bald", "bald_kcenter", "powerbald", "entropy", "random")],
+        initial=DEFAULTS["acquisition"],
+    )
+    k = forms.IntegerField(min_value=3, max_value=200_000, initial=DEFAULTS["k"], label="K")
+    method = forms.ChoiceField(
+        choices=[(m, m) for m in ("umap", "tsne", "pca")], initial=DEFAULTS["method"]
+    )
+    mc_samples = forms.IntegerField(
+        min_value=2, max_value=200, initial=DEFAULTS["mc_samples"], label="MC samples"
+    )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from vocloud.labelling import views
+
+app_name = "labelling"
+urlpatterns = [
+    path("", views.session_list, name="list"),
+    path("signed/<str:token>/", views.signed_sample, name="signed_sample"),
+    path("<int:session_id>/", views.session_detail, name="session"),
+    path("<int:session_id>/labels/", views.labels_api, name="labels"),
+    path("<int:session_id>/undo/", views.undo_api, name="undo"),
+    path("<int:session_id>/rounds/", views.round_start, name="round_start"),
+    path("<int:session_id>/rounds/<int:number>/", views.label_view, name="label"),
+    path("<int:session_id>/rounds/<int:number>/status/", views.round_status, name="status"),
+    path("<int:session_id>/rounds/<int:number>/spectrum/", views.spectrum_api, name="spectrum"),
+    path("<int:session_id>/rounds/<int:number>/candidates/", views.candidates, name="candidates"),
+    path("<int:session_id>/rounds/<int:number>/samp/", views.samp_links, name="samp"),
+]
