@@ -6,14 +6,14 @@ cd "$(dirname "$0")/.."
 bash deploy/bootstrap.sh test
 # Page tests drive Debian's Chromium (Playwright's own browser download is not used);
 # VOTables we hand to TOPCAT are checked with STILTS votlint.
-install() {  # install Debian packages when root (CI), else leave the tests to skip
+apt_install() {  # install Debian packages when root (CI), else leave the tests to skip
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
   echo "Installing Debian's $* for the tests…"
   [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
-command -v chromium >/dev/null 2>&1 || install chromium
-command -v stilts >/dev/null 2>&1 || install --no-install-recommends stilts
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v stilts >/dev/null 2>&1 || apt_install --no-install-recommends stilts
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"
