@@ -10,6 +10,10 @@ import pytest
 
 from tests.support.platform import PASSWORDS, Platform, free_port, prepare
 
+# A real SAMP hub with the Web Profile and a recording client: samp_hub, samp_receiver,
+# no_samp_hub (tests/support/samp_hub.py says how to use them).
+pytest_plugins = ["tests.support.samp_hub"]
+
 
 @pytest.fixture
 def alice(django_user_model):

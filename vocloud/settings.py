@@ -115,7 +115,7 @@ VOCLOUD_UWS_MAX_WAIT = max(1, min(60, envint("VOCLOUD_UWS_MAX_WAIT", 60)))
 VOCLOUD_DESTRUCTION_DAYS = envint("VOCLOUD_DESTRUCTION_DAYS", 30)
 # A job whose worker has not reported for this long is declared lost (s).
 VOCLOUD_HEARTBEAT_TIMEOUT = envint("VOCLOUD_HEARTBEAT_TIMEOUT", 15)
-# Signed result URLs (for TOPCAT, SPLAT) stay valid this long (s).
+# Signed links to job results and stored files (for TOPCAT, SPLAT) stay valid this long (s).
 VOCLOUD_SIGNED_URL_LIFETIME = envint("VOCLOUD_SIGNED_URL_LIFETIME", 24 * 3600)
 VOCLOUD_WORKER_THREADS = envint("VOCLOUD_WORKER_THREADS", 8)
 # An ML worker compiles UMAP in its job fork server at start (jobs then project warm).

@@ -47,3 +47,26 @@ def index_paths(space: UserSpace) -> list[str]:
         return [entry.path for entry in index.entries()]
     finally:
         index.close()
+
+
+def write_votable(path: Path, table_name: str = "candidates") -> bytes:
+    """A small real VOTable (astropy) whose TABLE is called ``table_name``; its bytes."""
+    from astropy.io.votable import from_table
+    from astropy.table import Table
+
+    table = Table({"ra": [10.5, 11.25], "dec": [-5.0, 41.5], "name": ["a", "b"]})
+    votable = from_table(table)
+    votable.resources[0].tables[0].name = table_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    votable.to_xml(str(path))
+    return path.read_bytes()
+
+
+@pytest.fixture
+def alice_samp_files(alice_files):
+    """alice_files plus tables/cands.vot (a VOTable) and blank.fits (FITS, no spectrum)."""
+    from astropy.io import fits
+
+    write_votable(alice_files.files / "tables" / "cands.vot")
+    fits.PrimaryHDU().writeto(alice_files.files / "blank.fits")
+    return alice_files

@@ -15,4 +15,6 @@ urlpatterns = [
     path("move/", views.move, name="move"),
     path("copy/", views.copy, name="copy"),
     path("delete/", views.delete, name="delete"),
+    path("samp/links/", views.samp_links, name="samp_links"),
+    path("signed/<str:token>", views.signed, name="signed"),
 ]

@@ -1,18 +1,26 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponseNotFound,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from services.storage import PathEscape
 from services.storage.archives import ArchiveError
 from services.storage.intake import Upload
 from services.storage.manager import NoSuchPath, StorageError
 from services.storage.quota import QuotaExceeded
-from vocloud.files import operations
+from vocloud.files import handoff, links, operations
 from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
+from vocloud.signed_links import LinkInvalid
 
 # what a user is told in a message; a path that is not theirs (or leaves their space) is a 404
 REFUSALS = (StorageError, QuotaExceeded, ArchiveError)
@@ -172,3 +180,30 @@ def delete(request):
     if count:
         messages.success(request, f"Deleted {count} item(s).")
     return _back(folder)
+
+
+@require_POST  # CSRF-checked like every portal POST
+def samp_links(request):
+    """Signed links and SAMP metadata for the chosen files (JSON), for Send to TOPCAT/SPLAT."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Your session has ended: log in again."}, status=401)
+    paths, purpose = request.POST.getlist("paths"), request.POST.get("purpose", "")
+    try:
+        found = handoff.samp_files(request.user, paths, purpose, request.build_absolute_uri)
+    except MISSING:
+        return JsonResponse({"error": "No such file or folder."}, status=404)
+    except StorageError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({**found, "expires_in": settings.VOCLOUD_SIGNED_URL_LIFETIME})
+
+
+@require_safe
+def signed(request, token: str):
+    """A file for a tool without a session (TOPCAT, SPLAT): the signed token is the credential."""
+    try:
+        path = links.file_from_token(token)
+    except LinkInvalid as exc:
+        return HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
+    response = FileResponse(path.open("rb"), content_type=links.media_type(path))
+    response["Content-Disposition"] = content_disposition_header(False, path.name)
+    return response

@@ -3,11 +3,10 @@
 Signed links are for tools that carry no session (TOPCAT, SPLAT via SAMP).
 """
 
-from django.conf import settings
-from django.core import signing
 from django.http import FileResponse
 from django.urls import reverse
 
+from vocloud import signed_links
 from vocloud.uws import storage
 from vocloud.uws.errors import NotFound
 from vocloud.uws.models import Result
@@ -28,17 +27,15 @@ def result_file_response(result: Result) -> FileResponse:
 
 
 def signed_result_path(result: Result) -> str:
-    token = signing.dumps({"r": result.pk}, salt=_SALT, compress=True)
+    token = signed_links.sign({"r": result.pk}, salt=_SALT)
     return reverse("uws:signed_result", args=[token])
 
 
 def result_from_token(token: str) -> Result:
     try:
-        data = signing.loads(token, salt=_SALT, max_age=settings.VOCLOUD_SIGNED_URL_LIFETIME)
-    except signing.SignatureExpired:
-        raise NotFound("this link has expired; ask the portal for a new one") from None
-    except signing.BadSignature:
-        raise NotFound("this link is not valid") from None
+        data = signed_links.unsign(token, salt=_SALT)
+    except signed_links.LinkInvalid as exc:
+        raise NotFound(str(exc)) from None
     result = Result.objects.select_related("job").filter(pk=data.get("r")).first()
     if result is None:
         raise NotFound("the result no longer exists")
