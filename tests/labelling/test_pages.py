@@ -124,9 +124,11 @@ def test_a_tampered_or_expired_sample_link_is_refused(labelling, client, alice, 
     assert anonymous.get(path.replace("/signed/", "/signed/x")).status_code == 404
     round_ = labelling.rounds.get(number=1)
     token = signing.dumps({"r": round_.pk}, salt=exports._SALT, compress=True)
+    assert anonymous.get(f"/labelling/signed/{token}/").status_code == 200
     settings.VOCLOUD_SIGNED_URL_LIFETIME = 1
     time.sleep(2.1)
-    assert anonymous.get(f"/labelling/signed/{token}/").status_code == 404
+    expired = anonymous.get(f"/labelling/signed/{token}/")
+    assert expired.status_code == 404 and "expired" in expired.content.decode()
 
 
 def test_a_round_needs_ten_labels_of_two_classes(alice, client, settings):

@@ -187,3 +187,60 @@ def test_a_second_round_appears_in_the_history_plot(labelling, platform, page, t
     )
     assert n_points == 2
     page.screenshot(path=f"{screenshot_dir(tmp_path)}/labelling-session.png", full_page=True)
+
+
+def test_the_sample_goes_to_topcat_and_spectra_to_splat_over_samp(
+    labelling, platform, page, samp_receiver, tmp_path
+):
+    import requests
+    from astropy.io import fits
+    from astropy.io.votable import parse_single_table
+
+    _portal, session_id = labelling
+    login(page, platform)
+    open_round(page, platform, session_id)
+    chosen = lasso(page, fraction=0.3)[:5]
+    page.evaluate(
+        f"() => {{ Bokeh.documents[0].get_model_by_name('points').selected.indices = {chosen}; }}"
+    )
+    page.click("#send-topcat")
+    [table] = samp_receiver.wait_for("table.load.votable")
+    assert table.params["table-id"] == f"vocloud-session-{session_id}-round-1"
+    download = requests.get(table.params["url"], timeout=30)  # no session: a signed link
+    assert download.status_code == 200
+    (tmp_path / "sample.vot").write_bytes(download.content)
+    sample = parse_single_table(tmp_path / "sample.vot").to_table()
+    assert len(sample) == 40 and {"ra", "dec", "prediction", "label"} <= set(sample.colnames)
+    [rows] = samp_receiver.wait_for("table.select.rowList")
+    assert sorted(int(r) for r in rows.params["row-list"]) == sorted(chosen)
+    page.wait_for_selector("#message:has-text('Sent the sample')")
+
+    page.click("#send-splat")
+    spectra = samp_receiver.wait_for("spectrum.load.ssa-generic", count=len(chosen))
+    for message in spectra:
+        assert message.params["meta"]["Access.Format"] == "application/fits"
+        body = requests.get(message.params["url"], timeout=30)
+        assert body.status_code == 200
+        (tmp_path / "s.fits").write_bytes(body.content)
+        with fits.open(tmp_path / "s.fits") as hdus:
+            assert hdus[0].header["OBJECT"].startswith("toy ")
+    tampered = requests.get(spectra[0].params["url"][:-3] + "xyz", timeout=30)
+    assert tampered.status_code == 404
+
+    # rows selected in TOPCAT come back as the plot's selection
+    samp_receiver.broadcast(
+        "table.select.rowList",
+        {"table-id": table.params["table-id"], "url": table.params["url"], "row-list": ["1", "2"]},
+    )
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('points').selected.indices.length === 2"
+    )
+
+
+def test_without_a_hub_the_page_says_so(labelling, platform, page, no_samp_hub):
+    _portal, session_id = labelling
+    login(page, platform)
+    open_round(page, platform, session_id)
+    page.click("#send-topcat")
+    page.wait_for_selector("#message.error:has-text('No SAMP hub is running')")
+    assert "not running" in page.inner_text("#samp-status")

@@ -5,13 +5,11 @@ import io
 
 import numpy as np
 from astropy.table import Table
-from django.conf import settings
-from django.core import signing
-from django.http import Http404
 
 from services.learning.label_view import label_text
 from services.learning.sample import prediction_text, uncertainty
 from vocloud.labelling.models import Round
+from vocloud.signed_links import LinkInvalid, sign, unsign
 
 _SALT = "vocloud.labelling.sample"
 MIME = {"csv": ("text/csv", "csv"), "votable": ("application/x-votable+xml", "vot")}
@@ -82,17 +80,13 @@ def _missing(value) -> bool:
 
 
 def sign_sample(round_: Round) -> str:
-    return signing.dumps({"r": round_.pk}, salt=_SALT, compress=True)
+    return sign({"r": round_.pk}, salt=_SALT)
 
 
 def round_from_token(token: str) -> Round:
-    try:
-        data = signing.loads(token, salt=_SALT, max_age=settings.VOCLOUD_SIGNED_URL_LIFETIME)
-    except signing.SignatureExpired:
-        raise Http404("this link has expired; send the sample again from the page") from None
-    except signing.BadSignature:
-        raise Http404("this link is not valid") from None
+    """The round a signed sample link names; LinkInvalid (a sentence) when it cannot."""
+    data = unsign(token, salt=_SALT)
     found = Round.objects.select_related("session", "round_job").filter(pk=data.get("r")).first()
-    if found is None:
-        raise Http404("the round no longer exists")
+    if found is None or found.session.owner.is_active is False:
+        raise LinkInvalid("This sample no longer exists.")
     return found

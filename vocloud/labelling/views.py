@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +21,7 @@ from vocloud.labelling import exports, history, loop, operations
 from vocloud.labelling.forms import RoundForm, SessionForm
 from vocloud.labelling.models import Round, Session
 from vocloud.labelling.sample_cache import round_sample
+from vocloud.signed_links import LinkInvalid
 
 
 def _space(user):
@@ -156,6 +157,7 @@ def label_view(request, session_id, number):
         "undoUrl": f"{base}undo/",
         "spectrumUrl": reverse("labelling:spectrum", args=[session.pk, number]),
         "sampUrl": reverse("labelling:samp", args=[session.pk, number]),
+        "fileLinksUrl": reverse("files:samp_links"),
         "round": number,
     }
     return render(
@@ -308,7 +310,10 @@ def samp_links(request, session_id, number):
 @require_GET
 def signed_sample(request, token):
     """The sample VOTable for a tool without a session (TOPCAT), while the link is valid."""
-    round_ = exports.round_from_token(token)
+    try:
+        round_ = exports.round_from_token(token)
+    except LinkInvalid as exc:
+        return HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
     table = exports.sample_table(round_sample(round_), operations.states(round_.session))
     body, mime, _ = exports.render(table, "votable", f"{round_} sample")
     return HttpResponse(body, content_type=mime)
