@@ -105,7 +105,7 @@ def labelling_layout(
     by_score.transform.name = "colour-score"
     predicted = sorted(set(columns["prediction"])) if not numeric else []
     factors = [*list(classes), NOT_SURE, BAD_DATA]
-    palette = [*_palette(len(classes)), "#999999", "#d62728"]
+    palette = [*_palette(len(classes)), "#999999", "#000000"]
     by_label = factor_cmap("label", palette, factors, nan_color="#dddddd")
     by_label.transform.name = "colour-label"
     by_predicted = factor_cmap(
@@ -126,6 +126,8 @@ def labelling_layout(
         nonselection_line_alpha=0.4,
         name="scatter",
     )
+    # The page switches to these mappings; referencing them puts them in the document.
+    renderer.tags = [by_predicted.transform, by_label.transform]
     plot.add_tools(
         HoverTool(
             renderers=[renderer],

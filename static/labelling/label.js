@@ -139,7 +139,26 @@
   // --- wiring ---------------------------------------------------------------------------
   function colourBy(what) {
     const field = { score: "score", predicted: "prediction", label: "label" }[what];
-    scatter.glyph.fill_color = { field, transform: mappers[what] };
+    // the selected and unselected points are drawn by glyphs of their own: change them all
+    for (const name of ["glyph", "selection_glyph", "nonselection_glyph", "hover_glyph", "muted_glyph"]) {
+      const glyph = scatter[name];
+      if (glyph && glyph !== "auto" && "fill_color" in glyph) glyph.fill_color = { field, transform: mappers[what] };
+    }
+    showLegend(mappers[what], what);
+  }
+
+  function showLegend(mapper, what) {
+    const legend = document.getElementById("legend");
+    if (what === "score") {
+      const stops = [0, 64, 128, 192, 255].map((i) => mapper.palette[Math.round(i * (mapper.palette.length - 1) / 255)]);
+      legend.innerHTML = `<span>${Number(mapper.low).toPrecision(3)}</span>` +
+        `<span class="ramp" style="background: linear-gradient(to right, ${stops.join(",")})"></span>` +
+        `<span>${Number(mapper.high).toPrecision(3)}</span><span class="muted">score (bigger: more uncertain)</span>`;
+      return;
+    }
+    legend.innerHTML = mapper.factors.map((f, i) =>
+      `<span class="swatch"><i style="background:${mapper.palette[i % mapper.palette.length]}"></i>${f}</span>`).join("") +
+      `<span class="swatch"><i style="background:${mapper.nan_color}"></i>${what === "label" ? "unlabelled" : "other"}</span>`;
   }
 
   function onKey(event) {
@@ -197,6 +216,7 @@
       document.getElementById("set-value").addEventListener("click", set);
     }
     document.addEventListener("keydown", onKey);
+    showLegend(mappers.score, "score");
     showCounts(JSON.parse(document.getElementById("label-counts").textContent));
     showPerformance(JSON.parse(document.getElementById("label-performance").textContent));
     wireSamp();

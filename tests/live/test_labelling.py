@@ -122,6 +122,13 @@ def test_lasso_label_reload_and_undo(labelling, platform, page, tmp_path):
     assert 0 < len(chosen) < 40, chosen
     page.keyboard.press("1")  # the first class
     page.wait_for_selector(f"#message:has-text('{len(chosen)} spectra: labelled')")
+    page.select_option("#colour-by", "label")
+    fields = page.evaluate(
+        """() => { const r = Bokeh.documents[0].get_model_by_name('scatter');
+                   return [r.glyph.fill_color.field, r.nonselection_glyph.fill_color.field]; }"""
+    )
+    assert fields == ["label", "label"]  # selected and unselected points alike
+    assert "unlabelled" in page.inner_text("#legend")
     page.screenshot(path=f"{screenshot_dir(tmp_path)}/labelling-view.png", full_page=True)
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
