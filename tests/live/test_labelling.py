@@ -251,3 +251,62 @@ def test_without_a_hub_the_page_says_so(labelling, platform, page, no_samp_hub):
     page.click("#send-topcat")
     page.wait_for_selector("#message.error:has-text('No SAMP hub is running')")
     assert "not running" in page.inner_text("#samp-status")
+
+
+def test_a_redshift_session_marks_lines_and_takes_a_corrected_z(platform, page, labelling):
+    """A numeric session on the same spectra: z = 0, 0.01, 0.02 by line profile."""
+    portal, _ = labelling
+    z_of = {"absorption": "0.0", "emission": "0.01", "flat": "0.02"}
+    _archive, snapshot, _labels = toy_archive("labelme", seed=8)
+    lines = snapshot.strip().splitlines()
+    rows = ["path,z"] + [f"{p},{z_of[c]}" for p, c in (line.split(",") for line in lines[1:])]
+    _post(
+        portal,
+        f"{platform.url}/files/upload/",
+        {"folder": ""},
+        files={"files": ("labelme.z.csv", ("\n".join(rows) + "\n").encode())},
+    )
+    created = _post(
+        portal,
+        f"{platform.url}/labelling/",
+        {
+            "name": "toy redshifts",
+            "dataset": "labelme",
+            "schema": "numeric",
+            "target": "z",
+            "classes": "",
+            "unit": "",
+            "import_file": "labelme.z.csv",
+            "per_class": "20",
+        },
+    )
+    session_id = int(re.search(r"/labelling/(\d+)/$", created.url).group(1))
+    _post(portal, f"{platform.url}/labelling/{session_id}/rounds/", ROUND)
+    wait_ready(portal, platform, session_id, 1)
+    login(page, platform)
+    open_round(page, platform, session_id)
+    page.evaluate(
+        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0]; }"
+    )
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('spectrum').data.wave.length > 10"
+    )
+    predicted = page.evaluate(
+        "() => Bokeh.documents[0].get_model_by_name('points').data.prediction[0]"
+    )
+    assert float(page.input_value("#value-input")) == pytest.approx(float(predicted), abs=1e-5)
+    page.evaluate(
+        """() => { const s = document.getElementById('value-slider');
+                   s.value = '0.015'; s.dispatchEvent(new Event('input')); }"""
+    )
+    x = page.evaluate(
+        """() => { const d = Bokeh.documents[0].get_model_by_name('lines').data;
+                   return d.xs[d.name.indexOf('H\u03b1')][0]; }"""
+    )
+    assert x == pytest.approx(6564.61 * 1.015, abs=0.01)  # the line moved with the slider
+    assert page.input_value("#value-input") == "0.015"
+    page.fill("#value-input", "0.0123")
+    page.press("#value-input", "Enter")
+    page.wait_for_selector("#message:has-text('1 spectra: labelled 0.0123')")
+    label = page.evaluate("() => Bokeh.documents[0].get_model_by_name('points').data.label[0]")
+    assert label == "0.0123"
