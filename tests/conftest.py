@@ -12,7 +12,9 @@ from tests.support.platform import PASSWORDS, Platform, free_port, prepare
 
 # A real SAMP hub with the Web Profile and a recording client: samp_hub, samp_receiver,
 # no_samp_hub (tests/support/samp_hub.py says how to use them).
-pytest_plugins = ["tests.support.samp_hub"]
+# PostgreSQL and Redis started from Debian's packages: own_postgres, own_redis, pg_platform
+# (tests/support/own_services.py).
+pytest_plugins = ["tests.support.samp_hub", "tests.support.own_services"]
 
 
 @pytest.fixture

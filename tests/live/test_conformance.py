@@ -1,4 +1,5 @@
-"""The shared IVOA UWS 1.1 conformance suite against the platform as README starts it."""
+"""The shared IVOA UWS 1.1 conformance suite against the platform as README starts it
+(SQLite, embedded Redis) and on PostgreSQL with a Redis server (both started by the tests)."""
 
 import os
 import subprocess
@@ -15,6 +16,14 @@ pytestmark = pytest.mark.platform
 
 
 def test_shared_uws_conformance_suite_passes(platform):
+    run_suite(platform)
+
+
+def test_shared_uws_conformance_suite_passes_on_postgresql_and_redis(pg_platform):
+    run_suite(pg_platform)
+
+
+def run_suite(platform) -> None:
     if not SUITE.is_dir():
         pytest.fail(f"the shared conformance suite is missing: {SUITE}")
     env = {
