@@ -190,7 +190,8 @@ def _read_with_astropy(path: str, source: str, *, skip_primary: bool) -> Spectru
     size = _plain_size(path)
     with captured_warnings() as caught:
         try:
-            with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
+            # Our own handle: astropy leaves its file open when the first header is corrupt.
+            with open(path, "rb") as fh, fits.open(fh, memmap=False, lazy_load_hdus=True) as hdul:
                 spectrum = _scan(hdul, path, source, skip_primary, size)
         except OSError as exc:
             raise SpectrumReadError(path, _open_error(exc, size)) from exc

@@ -74,7 +74,8 @@ def fits_headers(path: Path, max_hdus: int = MAX_HDUS) -> list[HduHeader]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyWarning)  # odd cards are shown as they are
-            with fits.open(path, memmap=False, lazy_load_hdus=True) as hdus:
+            # Our own handle: astropy leaves its file open when the first header is corrupt.
+            with open(path, "rb") as fh, fits.open(fh, memmap=False, lazy_load_hdus=True) as hdus:
                 headers = []
                 for index, hdu in enumerate(hdus):
                     if index >= max_hdus:

@@ -78,6 +78,8 @@ def _split(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Split UWS name -> value into (control, kind parameters), names upper-cased."""
     control, params = {}, {}
     for name, value in values.items():
+        if "\x00" in name or "\x00" in str(value):  # no database stores NUL in text
+            raise UsageError(f"{name[:40]!r}: parameters must not contain NUL characters")
         upper = name.upper()
         (control if upper in CONTROL else params)[upper] = value
     return control, params
