@@ -50,6 +50,8 @@ def test_bad_label_requests_are_refused_and_change_nothing(session, kwargs, mess
     assert not Label.objects.exists()
     with pytest.raises(operations.LabelError, match="at least one"):
         operations.apply(session, [], value="A")
+    with pytest.raises(operations.LabelError, match="holds NUL"):
+        operations.apply(session, ["a\x00b"], value="A")
 
 
 def test_numeric_sessions_take_finite_numbers(alice):

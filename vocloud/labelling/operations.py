@@ -21,6 +21,7 @@ from vocloud.labelling.models import Label, LabelChange, Round, Session
 
 FIELDS = ("value", "mark", "verdict", "predicted")
 VERDICTS = ("yes", "no")
+MAX_PATHS = 200_000
 
 
 class LabelError(ValueError):
@@ -66,6 +67,10 @@ def apply(
     """
     if not paths:
         raise LabelError("select at least one spectrum")
+    if len(paths) > MAX_PATHS:
+        raise LabelError(f"at most {MAX_PATHS} spectra per action")
+    if any(len(p) > 1000 or "\x00" in p for p in paths):
+        raise LabelError("a spectrum path is longer than 1,000 characters or holds NUL")
     if sum(x is not None for x in (value, mark, verdict)) != 1:
         raise LabelError("give exactly one of a value, a mark or a verdict")
     if value is not None:
@@ -77,6 +82,9 @@ def apply(
             raise LabelError("a verdict is yes or no")
         if predicted is None or len(predicted) != len(paths):
             raise LabelError("a verdict needs the prediction shown for every spectrum")
+        predicted = [str(p) for p in predicted]
+        if any(len(p) > 200 or "\x00" in p for p in predicted):
+            raise LabelError("a prediction is longer than 200 characters or holds NUL")
     existing = {lab.path: lab for lab in Label.objects.filter(session=session, path__in=paths)}
     action = (LabelChange.objects.filter(session=session).aggregate(m=Max("action"))["m"] or 0) + 1
     changes = []
