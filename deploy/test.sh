@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/bootstrap.sh test
 # Page tests drive Debian's Chromium (Playwright's own browser download is not used);
-# VOTables we hand to TOPCAT are checked with STILTS votlint.
+# VOTables we hand to TOPCAT are checked with STILTS votlint; PostgreSQL and Redis tests
+# start Debian's postgresql and redis-server themselves (tests/support/own_services.py).
 apt_install() {  # install Debian packages when root (CI), else leave the tests to skip
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
   echo "Installing Debian's $* for the tests…"
@@ -14,6 +15,8 @@ apt_install() {  # install Debian packages when root (CI), else leave the tests 
 }
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v stilts >/dev/null 2>&1 || apt_install --no-install-recommends stilts
+# deploy/nginx/vocloud.conf is checked with `nginx -t`.
+[ -x /usr/sbin/nginx ] || apt_install --no-install-recommends nginx-light
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"

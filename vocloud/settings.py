@@ -118,8 +118,15 @@ VOCLOUD_HEARTBEAT_TIMEOUT = envint("VOCLOUD_HEARTBEAT_TIMEOUT", 15)
 # Signed links to job results and stored files (for TOPCAT, SPLAT) stay valid this long (s).
 VOCLOUD_SIGNED_URL_LIFETIME = envint("VOCLOUD_SIGNED_URL_LIFETIME", 24 * 3600)
 VOCLOUD_WORKER_THREADS = envint("VOCLOUD_WORKER_THREADS", 8)
-# An ML worker compiles UMAP in its job fork server at start (jobs then project warm).
+# A gpu-queue worker compiles UMAP in its job fork server at start (jobs then project warm).
 VOCLOUD_WARM_PROJECTION = envbool("VOCLOUD_WARM_PROJECTION", True)
+# Storage: the default per-user quota (the admin sets others), the largest upload, and the
+# caps on an uploaded archive's extracted bytes, member count and compression ratio.
+VOCLOUD_DEFAULT_QUOTA_BYTES = envint("VOCLOUD_DEFAULT_QUOTA_BYTES", 5 * 1024**3)
+VOCLOUD_MAX_UPLOAD_BYTES = envint("VOCLOUD_MAX_UPLOAD_BYTES", 2 * 1024**3)
+VOCLOUD_ARCHIVE_MAX_BYTES = envint("VOCLOUD_ARCHIVE_MAX_BYTES", 2 * 1024**3)
+VOCLOUD_ARCHIVE_MAX_MEMBERS = envint("VOCLOUD_ARCHIVE_MAX_MEMBERS", 100_000)
+VOCLOUD_ARCHIVE_MAX_RATIO = envint("VOCLOUD_ARCHIVE_MAX_RATIO", 200)
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,16 @@ class ResultInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("job_id", "kind", "owner", "phase", "creation_time", "end_time", "progress")
+    list_display = (
+        "job_id",
+        "kind",
+        "owner",
+        "phase",
+        "creation_time",
+        "end_time",
+        "progress",
+        "worker",
+    )
     list_filter = ("kind", "phase")
     search_fields = ("job_id", "run_id", "owner__username")
     date_hierarchy = "creation_time"

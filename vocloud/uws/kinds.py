@@ -2,7 +2,9 @@
 
 Adding a kind is one module in ``services/`` (a pydantic ``Parameters`` model and a
 ``run(params, ctx)`` function, plus ``TITLE``, ``SUMMARY`` and execution-duration
-defaults) and one line here. ``queue`` picks the workers that run it.
+defaults) and one line here. ``queue`` picks the workers that run it: ``cpu`` (ingestion,
+datasets, projection, light jobs; many at a time) or ``gpu`` (training and scoring; one job
+at a time per worker, on the machines with accelerators).
 """
 
 import importlib
@@ -19,7 +21,7 @@ from services.jobs.params import ParameterDoc, describe_parameters, job_fields, 
 class Kind:
     name: str
     module_name: str
-    queue: str = "default"
+    queue: str = "cpu"  # "gpu": training and scoring, for the GPU worker pool
 
     @cached_property
     def module(self) -> ModuleType:
@@ -66,14 +68,14 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in [
-        Kind("selftest", "services.selftest", queue="default"),
-        Kind("ingest", "services.ingest", queue="default"),
-        Kind("dataset", "services.dataset_build", queue="default"),
-        Kind("train", "services.train", queue="ml"),
-        Kind("score", "services.score", queue="ml"),
-        Kind("project", "services.project", queue="ml"),
-        Kind("al-round", "services.al_round", queue="ml"),
+        Kind("selftest", "services.selftest"),
+        Kind("ingest", "services.ingest"),
+        Kind("dataset", "services.dataset_build"),
+        Kind("project", "services.project"),
         Kind("assess", "services.assess"),
+        Kind("train", "services.train", queue="gpu"),
+        Kind("score", "services.score", queue="gpu"),
+        Kind("al-round", "services.al_round", queue="gpu"),
     ]
 }
 

@@ -9,9 +9,9 @@ from vocloud.uws.queue import embedded_socket
 
 
 def worker_children(python: str, manage: str, threads: int, env: dict) -> list[launcher.Child]:
-    """One worker for light jobs, one for learning jobs (one at a time, on all cores)."""
+    """A worker for the cpu queue, one for the gpu queue (one job at a time, all cores)."""
     cores = str(os.cpu_count() or 1)
-    ml_env = {
+    gpu_env = {
         **env,
         "OMP_NUM_THREADS": cores,
         "TF_NUM_INTRAOP_THREADS": cores,
@@ -19,11 +19,11 @@ def worker_children(python: str, manage: str, threads: int, env: dict) -> list[l
         "NUMBA_NUM_THREADS": cores,
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    light = [python, manage, "worker", "--queues", "default", "--threads", str(threads)]
-    learning = [python, manage, "worker", "--queues", "ml", "--threads", "1"]
+    light = [python, manage, "worker", "--queues", "cpu", "--threads", str(threads)]
+    learning = [python, manage, "worker", "--queues", "gpu", "--threads", "1"]
     return [
         launcher.Child("worker", light, restart=True, env=env),
-        launcher.Child("worker-ml", learning, restart=True, env=ml_env),
+        launcher.Child("worker-gpu", learning, restart=True, env=gpu_env),
     ]
 
 
@@ -106,6 +106,6 @@ class Command(BaseCommand):
         self.stdout.write(f"vocloud is running at {url} (Ctrl-C stops it)")
         self.stdout.flush()
         code = launcher.supervise(
-            children, run_dir, ["web", "worker", "worker-ml", "janitor", "broker"]
+            children, run_dir, ["web", "worker", "worker-gpu", "janitor", "broker"]
         )
         sys.exit(code)

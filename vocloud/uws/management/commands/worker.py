@@ -34,14 +34,14 @@ class Command(BaseCommand):
             "--warm-projection",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="compile UMAP in the job fork server at start (default: when serving 'ml' "
+            help="compile UMAP in the job fork server at start (default: when serving 'gpu' "
             "and VOCLOUD_WARM_PROJECTION is on)",
         )
 
     def handle(self, queues, threads, warm_projection=None, **options):
         actors()  # declare the queues on the broker
         if warm_projection is None:
-            warm_projection = "ml" in queues and settings.VOCLOUD_WARM_PROJECTION
+            warm_projection = "gpu" in queues and settings.VOCLOUD_WARM_PROJECTION
         _start_job_server(warm_projection)
         lost = janitor.fail_jobs_of_dead_local_workers()
         requeued = janitor.requeue_queued()
