@@ -131,18 +131,25 @@ class OwnRedis:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def stop(self) -> None:
+    def stop(self, keep_data: bool = False) -> None:
         self.process.terminate()
         self.process.wait(10)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not keep_data:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_redis() -> OwnRedis:
+def start_redis(
+    root: Path | None = None, port: int | None = None, appendonly: bool = False
+) -> OwnRedis:
+    """A Redis server; ``appendonly`` keeps its queue over a restart (as in production).
+
+    Give ``root`` and ``port`` of a stopped server to restart it with the same data.
+    """
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("Debian's redis-server package is not installed")
-    root = Path(tempfile.mkdtemp(prefix="vocloud-redis-"))
-    port = free_port()
+    root = root or Path(tempfile.mkdtemp(prefix="vocloud-redis-"))
+    port = port or free_port()
     process = subprocess.Popen(
         [
             binary,
@@ -155,9 +162,9 @@ def start_redis() -> OwnRedis:
             "--save",
             "",
             "--appendonly",
-            "no",
-            "--protected-mode",
-            "yes",
+            "yes" if appendonly else "no",
+            "--appendfsync",
+            "always",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -82,6 +82,20 @@ def requeue_queued() -> int:
     return len(jobs)
 
 
+def resend_unsent() -> int:
+    """Send again the QUEUED jobs whose message could not be sent; returns how many went."""
+    sent = 0
+    for pk, kind in Job.objects.filter(phase=Phase.QUEUED, unsent=True).values_list("pk", "kind"):
+        if not enqueue(pk, kind):
+            break  # the broker is still down: try again at the next sweep
+        Job.objects.filter(pk=pk).update(unsent=False)
+        sent += 1
+    if sent:
+        logger.info("sent %d queued jobs whose messages had not gone out", sent)
+    return sent
+
+
 def sweep() -> None:
     destroy_expired()
     fail_lost_jobs()
+    resend_unsent()

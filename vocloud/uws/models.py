@@ -48,6 +48,8 @@ class Job(models.Model):
     error_detail = models.TextField(blank=True, default="")
     worker = models.CharField(max_length=200, blank=True, default="")
     heartbeat = models.DateTimeField(null=True, blank=True)
+    # QUEUED, but its message could not be sent (broker down): the janitor sends it again.
+    unsent = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["-creation_time", "-id"]

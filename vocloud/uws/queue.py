@@ -5,6 +5,8 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import dramatiq
+import dramatiq.errors
+import redis.exceptions
 from django.conf import settings
 
 from vocloud.uws.kinds import KINDS, QUEUES
@@ -65,5 +67,15 @@ def actors() -> dict[str, dramatiq.Actor]:
     }
 
 
-def enqueue(job_pk: int, kind_name: str) -> None:
-    actors()[KINDS[kind_name].queue].send(job_pk)
+def enqueue(job_pk: int, kind_name: str) -> bool:
+    """Send the job's message; False (logged) when the broker cannot be reached.
+
+    The caller keeps the job QUEUED either way: a job whose message did not go out is marked
+    ``unsent`` and the janitor sends it again once the broker answers.
+    """
+    try:
+        actors()[KINDS[kind_name].queue].send(job_pk)
+    except (dramatiq.errors.DramatiqError, redis.exceptions.RedisError, OSError) as exc:
+        logger.warning("broker unreachable, job %s waits to be sent again: %s", job_pk, exc)
+        return False
+    return True

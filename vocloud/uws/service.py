@@ -183,7 +183,13 @@ def run_job(job: Job) -> None:
     if not phases.transition(job, Phase.QUEUED):
         job.refresh_from_db()
         raise IllegalState(f"a {job.phase} job cannot be run")
-    transaction.on_commit(lambda: enqueue(job.pk, job.kind))
+    transaction.on_commit(lambda: send_or_mark(job.pk, job.kind))
+
+
+def send_or_mark(job_pk: int, kind_name: str) -> None:
+    """Send the job's message, or mark the job ``unsent`` for the janitor to send again."""
+    if not enqueue(job_pk, kind_name):
+        Job.objects.filter(pk=job_pk, phase=Phase.QUEUED).update(unsent=True)
 
 
 def abort_job(job: Job, message: str = "") -> None:
