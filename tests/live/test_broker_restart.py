@@ -51,3 +51,28 @@ def test_jobs_queued_over_a_broker_restart_all_run(stack):
             assert wait_for_phase(alice, url, {"COMPLETED", "ERROR"}, timeout=120) == "COMPLETED"
     finally:
         stack_redis.stop(keep_data=True)
+
+
+def test_a_database_restart_mid_job_leaves_consistent_jobs(stack, own_postgres):
+    import subprocess
+
+    from tests.support.own_services import _as_postgres
+
+    platform, _redis = stack
+    alice = platform.session("alice")
+    running = alice.post(platform.jobs_url(), data={"DURATION": "8", "PHASE": "RUN"})
+    assert wait_for_phase(alice, running.url, {"EXECUTING"}, timeout=30) == "EXECUTING"
+    pg_ctl = [str(own_postgres.bindir / "pg_ctl"), "-D", str(own_postgres.root / "data")]
+    pg_ctl += ["-l", str(own_postgres.root / "log")]  # else the server keeps our pipes open
+    subprocess.run(
+        _as_postgres([*pg_ctl, "-m", "fast", "-w", "restart"]),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    # the running job ends in a state that says what happened, and the platform goes on
+    phase = wait_for_phase(alice, running.url, {"COMPLETED", "ERROR"}, timeout=60)
+    assert phase in ("COMPLETED", "ERROR")
+    after = alice.post(platform.jobs_url(), data={"DURATION": "0", "PHASE": "RUN"})
+    assert after.status_code == 200, after.text[:300]
+    assert wait_for_phase(alice, after.url, {"COMPLETED", "ERROR"}, timeout=60) == "COMPLETED"
