@@ -4,6 +4,7 @@ and a job is created while the broker is down. Nothing may be lost."""
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -18,7 +19,7 @@ def stack(own_postgres, tmp_path):
     redis = start_redis(appendonly=True)  # production Redis keeps its queue on disk
     env = prepare(
         tmp_path,
-        VOCLOUD_DATABASE_URL=own_postgres.create_database("brokerfault"),
+        VOCLOUD_DATABASE_URL=own_postgres.create_database(f"fault_{uuid.uuid4().hex[:8]}"),
         VOCLOUD_BROKER_URL=redis.url(2),
         VOCLOUD_WORKER_THREADS="2",
     )
