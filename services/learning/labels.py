@@ -8,6 +8,7 @@ may go on while a model trains.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,29 +33,33 @@ class Labelled:
     values: np.ndarray
 
 
-def read_columns(path: Path, columns: list[str]) -> dict[str, tuple[str, ...]]:
-    """``path`` -> the values of ``columns`` for every CSV row where none of them is empty."""
+def _rows(path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """(path column name, lower-case name -> column, row) for each row of a snapshot CSV."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             found = {c.strip().lower(): c for c in reader.fieldnames or []}
             if "path" not in found:
                 raise JobFailure(f"{path.name}: the label snapshot has no 'path' column")
-            missing = [c for c in columns if c.lower() not in found]
-            if missing:
-                raise JobFailure(
-                    f"{path.name}: no label column {missing[0]!r}; "
-                    f"it has {', '.join(sorted(found))}"
-                )
-            key, wanted = found["path"], [found[c.lower()] for c in columns]
-            out = {}
             for row in reader:
-                values = tuple((row.get(c) or "").strip() for c in wanted)
-                if all(values):
-                    out[row[key].strip()] = values
-            return out
+                yield found["path"], found, row
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise JobFailure(f"{path.name}: unreadable label snapshot ({exc})") from None
+
+
+def read_columns(path: Path, columns: list[str]) -> dict[str, tuple[str, ...]]:
+    """``path`` -> the values of ``columns`` for every CSV row where none of them is empty."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key, found, row in _rows(path):
+        missing = [c for c in columns if c.lower() not in found]
+        if missing:
+            raise JobFailure(
+                f"{path.name}: no label column {missing[0]!r}; it has {', '.join(sorted(found))}"
+            )
+        values = tuple((row.get(found[c.lower()]) or "").strip() for c in columns)
+        if all(values):
+            out[row[key].strip()] = values
+    return out
 
 
 def read_snapshot(path: Path, target: str) -> dict[str, str]:
@@ -64,20 +69,11 @@ def read_snapshot(path: Path, target: str) -> dict[str, str]:
 
 def labelled_paths(path: Path) -> set[str]:
     """Paths of the snapshot's rows that carry a label in any column (unlabelled: none)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
-            if "path" not in columns:
-                raise JobFailure(f"{path.name}: the label snapshot has no 'path' column")
-            key = columns["path"]
-            return {
-                row[key].strip()
-                for row in reader
-                if any((v or "").strip() for c, v in row.items() if c != key)
-            }
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise JobFailure(f"{path.name}: unreadable label snapshot ({exc})") from None
+    return {
+        row[key].strip()
+        for key, _found, row in _rows(path)
+        if any((v or "").strip() for c, v in row.items() if c != key)
+    }
 
 
 def match(dataset_paths: list[str], labels: dict[str, str], *, numeric: bool) -> Labelled:

@@ -56,24 +56,19 @@ def labelling(platform):
         {"folder": ""},
         files={"files": ("labelme.labels.csv", snapshot.encode())},
     )
-    created = _post(
-        portal,
-        f"{platform.url}/labelling/",
-        {
-            "name": "toy lines",
-            "dataset": "labelme",
-            "schema": "classes",
-            "target": "class",
-            "classes": "",
-            "unit": "",
-            "import_file": "labelme.labels.csv",
-            "per_class": "5",
-        },
-    )
+    fields = {"name": "toy lines", "schema": "classes", "target": "class", "per_class": "5"}
+    session_id = start_session(portal, platform, import_file="labelme.labels.csv", **fields)
+    return portal, session_id
+
+
+def start_session(portal, platform, **fields) -> int:
+    """Create a session on dataset labelme through the form, run round 1; its id."""
+    form = {"dataset": "labelme", "classes": "", "unit": "", **fields}
+    created = _post(portal, f"{platform.url}/labelling/", form)
     session_id = int(re.search(r"/labelling/(\d+)/$", created.url).group(1))
     _post(portal, f"{platform.url}/labelling/{session_id}/rounds/", ROUND)
     wait_ready(portal, platform, session_id, 1)
-    return portal, session_id
+    return session_id
 
 
 def login(page, platform, user="alice"):
@@ -266,23 +261,8 @@ def test_a_redshift_session_marks_lines_and_takes_a_corrected_z(platform, page, 
         {"folder": ""},
         files={"files": ("labelme.z.csv", ("\n".join(rows) + "\n").encode())},
     )
-    created = _post(
-        portal,
-        f"{platform.url}/labelling/",
-        {
-            "name": "toy redshifts",
-            "dataset": "labelme",
-            "schema": "numeric",
-            "target": "z",
-            "classes": "",
-            "unit": "",
-            "import_file": "labelme.z.csv",
-            "per_class": "20",
-        },
-    )
-    session_id = int(re.search(r"/labelling/(\d+)/$", created.url).group(1))
-    _post(portal, f"{platform.url}/labelling/{session_id}/rounds/", ROUND)
-    wait_ready(portal, platform, session_id, 1)
+    fields = {"name": "toy redshifts", "schema": "numeric", "target": "z", "per_class": "20"}
+    session_id = start_session(portal, platform, import_file="labelme.z.csv", **fields)
     login(page, platform)
     open_round(page, platform, session_id)
     page.evaluate(
