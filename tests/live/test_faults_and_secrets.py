@@ -8,28 +8,19 @@ import time
 
 import pytest
 from lxml import etree
-from pyvo.dal import AsyncTAPJob
 
-from tests.support.platform import PASSWORDS, wait_for_phase
+from tests.support.platform import PASSWORDS, run_job, wait_for_phase
 from tests.support.toy_upload import toy_archive
 
 pytestmark = pytest.mark.platform
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0"}
 
 
-def _run(session, platform, kind, files=None, **params) -> AsyncTAPJob:
-    created = session.post(platform.jobs_url(kind), data=params, files=files)
-    job = AsyncTAPJob(created.url, session=session)
-    job.run().wait(timeout=300)
-    job.raise_if_error()
-    return job
-
-
 def test_training_over_its_execution_duration_stops_cleanly(platform):
     bob = platform.session("bob")
     archive, snapshot, _ = toy_archive("faults", seed=11)
-    _run(bob, platform, "ingest", TARGET="faults", files={"UPLOAD": ("t.tar.gz", archive)})
-    _run(bob, platform, "dataset", NAME="faults", FOLDERS="faults", NORMALISATION="none")
+    run_job(bob, platform, "ingest", TARGET="faults", files={"UPLOAD": ("t.tar.gz", archive)})
+    run_job(bob, platform, "dataset", NAME="faults", FOLDERS="faults", NORMALISATION="none")
     params = {"DATASET": "faults", "BATCH_SIZE": "8", "PATIENCE": "200", "EPOCHS": "2000"}
     created = bob.post(
         platform.jobs_url("train"),
@@ -46,7 +37,7 @@ def test_training_over_its_execution_duration_stops_cleanly(platform):
     assert document.find("uws:results/uws:result", UWS) is None  # no half-written model
     assert time.monotonic() - start < 60
     # the ML worker goes on: the next training completes
-    again = _run(
+    again = run_job(
         bob,
         platform,
         "train",

@@ -7,20 +7,13 @@ import re
 import time
 
 import pytest
-from pyvo.dal import AsyncTAPJob
 
 from tests.support.browser import screenshot_dir
+from tests.support.platform import PASSWORDS, run_job
 from tests.support.toy_upload import toy_archive
 
 pytestmark = pytest.mark.platform
 ROUND = {"epochs": "12", "acquisition": "bald", "k": "40", "method": "pca", "mc_samples": "5"}
-
-
-def _uws(session, platform, kind, files=None, **params) -> None:
-    created = session.post(platform.jobs_url(kind), data=params, files=files)
-    job = AsyncTAPJob(created.url, session=session)
-    job.run().wait(timeout=300)
-    job.raise_if_error()
 
 
 def _post(portal, url, data, files=None):
@@ -47,8 +40,8 @@ def labelling(platform):
     """alice's toy dataset, a session with 5 imported labels per class, round 1 ready."""
     archive, snapshot, _labels = toy_archive("labelme", seed=8)
     alice = platform.session("alice")
-    _uws(alice, platform, "ingest", TARGET="labelme", files={"UPLOAD": ("t.tar.gz", archive)})
-    _uws(alice, platform, "dataset", NAME="labelme", FOLDERS="labelme", NORMALISATION="none")
+    run_job(alice, platform, "ingest", TARGET="labelme", files={"UPLOAD": ("t.tar.gz", archive)})
+    run_job(alice, platform, "dataset", NAME="labelme", FOLDERS="labelme", NORMALISATION="none")
     portal = platform.portal_session("alice")
     _post(
         portal,
@@ -72,7 +65,6 @@ def start_session(portal, platform, **fields) -> int:
 
 
 def login(page, platform, user="alice"):
-    from tests.support.platform import PASSWORDS
 
     page.goto(f"{platform.url}/accounts/login/")
     page.fill("input[name=username]", user)
@@ -94,6 +86,16 @@ FRAME_JS = """() => {
 }"""
 LABELS_JS = """() => Bokeh.documents[0].get_model_by_name('points').data.label
   .filter((l) => l !== '').length"""
+
+
+def show_first_spectrum(page) -> None:
+    """Select the first point as a click would, and wait for its spectrum below."""
+    page.evaluate(
+        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0]; }"
+    )
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('spectrum').data.wave.length > 10"
+    )
 
 
 def lasso(page, fraction=0.5):
@@ -141,12 +143,7 @@ def test_clicking_a_point_plots_its_spectrum(labelling, platform, page):
     _portal, session_id = labelling
     login(page, platform)
     open_round(page, platform, session_id)
-    page.evaluate(
-        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0]; }"
-    )
-    page.wait_for_function(
-        "() => Bokeh.documents[0].get_model_by_name('spectrum').data.wave.length > 10"
-    )
+    show_first_spectrum(page)
     title = page.evaluate("() => Bokeh.documents[0].get_model_by_name('spectrum-plot').title.text")
     assert "prediction" in title and "uncertainty" in title
 
@@ -265,12 +262,7 @@ def test_a_redshift_session_marks_lines_and_takes_a_corrected_z(platform, page, 
     session_id = start_session(portal, platform, import_file="labelme.z.csv", **fields)
     login(page, platform)
     open_round(page, platform, session_id)
-    page.evaluate(
-        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0]; }"
-    )
-    page.wait_for_function(
-        "() => Bokeh.documents[0].get_model_by_name('spectrum').data.wave.length > 10"
-    )
+    show_first_spectrum(page)
     predicted = page.evaluate(
         "() => Bokeh.documents[0].get_model_by_name('points').data.prediction[0]"
     )

@@ -5,34 +5,26 @@ import io
 
 import numpy as np
 import pytest
-from pyvo.dal import AsyncTAPJob
 
 from tests.services.learning.conftest import CLASSES
+from tests.support.platform import run_job
 from tests.support.toy_upload import toy_archive
 
 pytestmark = pytest.mark.platform
 
 
-def run(session, platform, kind: str, files=None, **params) -> AsyncTAPJob:
-    created = session.post(platform.jobs_url(kind), data=params, files=files)
-    job = AsyncTAPJob(created.url, session=session)
-    job.run().wait(timeout=300)
-    job.raise_if_error()
-    return job
-
-
 def test_train_score_project_through_uws(platform):
     archive, snapshot, labels = toy_archive("learning")
     staff = platform.session("staff")  # a space of its own
-    run(
+    run_job(
         staff,
         platform,
         "ingest",
         TARGET="learning",
         files={"UPLOAD": ("toy.tar.gz", archive)},
     )
-    run(staff, platform, "dataset", NAME="toy", FOLDERS="learning", NORMALISATION="none")
-    trained = run(
+    run_job(staff, platform, "dataset", NAME="toy", FOLDERS="learning", NORMALISATION="none")
+    trained = run_job(
         staff,
         platform,
         "train",
@@ -48,7 +40,7 @@ def test_train_score_project_through_uws(platform):
     )
     validation = trained.fetch_result().to_table()
     assert np.mean(validation["label"] == validation["predicted"]) >= 0.7
-    scored = run(
+    scored = run_job(
         staff,
         platform,
         "score",
@@ -62,10 +54,10 @@ def test_train_score_project_through_uws(platform):
     assert len(table) == len(labels) and (table["selected"] >= 0).sum() == 10
     assert set(table["predicted"]) <= set(CLASSES)
     assert {r.id_ for r in scored.results} == {"result", "top-k", "arrays"}
-    projected = run(staff, platform, "project", SCORES=scored.job_id, METHOD="pca", K=10)
+    projected = run_job(staff, platform, "project", SCORES=scored.job_id, METHOD="pca", K=10)
     coords = projected.fetch_result().to_table()
     assert len(coords) == 10 and np.all(np.isfinite(coords["x"]))
-    round_ = run(
+    round_ = run_job(
         staff,
         platform,
         "al-round",
@@ -82,7 +74,7 @@ def test_train_score_project_through_uws(platform):
     out.writerow(["path", "verdict"])
     for n, path in enumerate(table["path"][:6]):
         out.writerow([path, "yes" if n % 3 else "no"])
-    assessed = run(
+    assessed = run_job(
         staff,
         platform,
         "assess",

@@ -162,3 +162,14 @@ def wait_for_phase(
     raise AssertionError(
         f"{job_url} stayed {phase}, wanted {phases}: {etree.tostring(document)[:1000]!r}"
     )
+
+
+def run_job(session, platform: Platform, kind: str, files=None, **params):
+    """Create a job of ``kind`` with pyvo, run it to the end; raise if it did not complete."""
+    from pyvo.dal import AsyncTAPJob
+
+    created = session.post(platform.jobs_url(kind), data=params, files=files)
+    job = AsyncTAPJob(created.url, session=session)
+    job.run().wait(timeout=300)
+    job.raise_if_error()
+    return job

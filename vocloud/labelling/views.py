@@ -134,8 +134,8 @@ def round_status(request, session_id, number):
 @login_required
 def label_view(request, session_id, number):
     session = _session(request, session_id)
-    round_ = loop.advance(_round(session, number))
-    status = loop.status(round_)
+    round_ = _round(session, number)
+    status = loop.status(round_)  # advances the round (and refreshes round_) first
     if not status["ready"]:
         messages.info(request, f"Round {number} is not ready yet: its jobs are still running.")
         return redirect("labelling:session", session.pk)
