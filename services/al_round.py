@@ -40,11 +40,6 @@ class Parameters(BaseModel):
     seed: int = Field(0, ge=0, description="Seed of masks, choices and projection.")
 
 
-def _stage(ctx: JobContext, start: float, share: float) -> JobContext:
-    """The same job, with progress mapped into [start, start + share]."""
-    return dataclasses.replace(ctx, report=lambda f, m: ctx.report(start + share * f, m))
-
-
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
     """Score, then project the selection; both write into this job's results."""
     scored = score.run(
@@ -57,7 +52,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
             exclude_labelled=params.exclude_labelled,
             seed=params.seed,
         ),
-        _stage(ctx, 0.0, 0.8),
+        ctx.stage(0.0, 0.8),
     )
     projected = project.run(
         project.Parameters(
@@ -67,7 +62,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
             k=params.k,
             seed=params.seed,
         ),
-        _stage(ctx, 0.8, 0.2),
+        ctx.stage(0.8, 0.2),
     )
     renamed = [dataclasses.replace(r, id="scores") if r.id == "result" else r for r in scored]
     return [*projected, *renamed]

@@ -15,6 +15,10 @@ uncertainty and ``selected``, the acquisition rank or -1), ``top-k`` (VOTable of
 selected spectra in acquisition order), ``arrays`` (.npz: scores, selected indices,
 mean prediction, embedding) for ``project``, and ``candidates`` when ``CANDIDATE_CLASS``
 is given (spectra predicted in that class, most confident first).
+
+A pool larger than ``SHARD_SIZE`` spectra is split into shards that every free worker of
+the GPU queue scores at once (``plan``, ``run_shard``, ``merge``: see
+:mod:`services.learning.score_parts` for how the shards merge into one result).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import acquisition
 from services.jobs import JobContext, JobFailure, Result
 from services.jobs.params import JobOutput
+from services.learning import score_parts
 from services.learning.candidates import write_candidates
 from services.learning.data import open_user_dataset
 from services.learning.inputs import stream
@@ -38,6 +43,10 @@ TITLE = "Score a dataset"
 SUMMARY = "MC-dropout predictions and acquisition scores; the spectra to label next."
 EXECUTION_DURATION = 6 * 3600
 MAX_EXECUTION_DURATION = 7 * 24 * 3600
+MAX_SHARDS = 1000
+# Batch-aware methods choose among each shard's best spectra by BALD: this many per
+# requested spectrum, and at least MIN_CANDIDATES.
+CANDIDATES_PER_K, MIN_CANDIDATES = 4, 1024
 
 # The names come from the acquisition registry: one home for the list of methods.
 Acquisition = Literal[tuple(acquisition.METHODS)]  # type: ignore[valid-type]
@@ -57,32 +66,84 @@ class Parameters(BaseModel):
         "", description="A label snapshot in your files: select only spectra it does not label."
     )
     seed: int = Field(0, ge=0, description="Seed of dropout masks and random choices.")
+    shard_size: int = Field(
+        50_000,
+        ge=1,
+        le=100_000_000,
+        description="Spectra per shard: a larger pool is scored by several workers at once.",
+    )
 
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
-    """Predict with MC dropout, score, select, and write the tables and arrays."""
+    """Score the whole pool in this process: plan, every shard in turn, merge."""
+    shards = plan(params, ctx)
+    for shard in shards:
+        share = (shard["stop"] - shard["start"]) / shards[-1]["stop"]
+        offset = shard["start"] / shards[-1]["stop"]
+        run_shard(params, shard, ctx.stage(0.9 * offset, 0.9 * share))
+    return merge(params, shards, ctx)
+
+
+def plan(params: Parameters, ctx: JobContext) -> list[dict]:
+    """Check the inputs, write the pool mask, and cut the dataset into shards of rows."""
     dataset = open_user_dataset(ctx, params.dataset)
     pool = _pool(ctx, dataset, params.exclude_labelled)
+    np.save(_pool_path(ctx), pool)
+    n, batch = dataset.n_spectra, params.batch_size
+    size = max(params.shard_size, -(-n // MAX_SHARDS))
+    size = -(-size // batch) * batch  # shards start on the batch grid: same masks as whole
+    starts = range(0, n, size)
+    limit = None if len(starts) == 1 else max(MIN_CANDIDATES, CANDIDATES_PER_K * params.k)
+    ctx.progress(0.0, f"{n} spectra in {len(starts)} shard(s) of up to {size}", force=True)
+    return [
+        {"index": i, "start": a, "stop": min(a + size, n), "candidates": limit}
+        for i, a in enumerate(starts)
+    ]
+
+
+def run_shard(params: Parameters, shard: dict, ctx: JobContext) -> None:
+    """MC-dropout predictions and per-spectrum scores of one shard, into its part file."""
+    dataset = open_user_dataset(ctx, params.dataset)
+    start, stop = shard["start"], shard["stop"]
     from services import models  # Keras in the job process only
 
     model, sidecar = _load(models, params.model, dataset)
+    score_parts.check_method(params.acquisition, models.head_kind_of(model) == "heteroscedastic")
+    chunk_rows = params.batch_size * max(1, 8192 // params.batch_size)  # batches on the grid
     out = models.mc_predict(
         model,
-        stream(dataset),
+        stream(dataset, chunk_rows, start=start, stop=stop),
         T=params.mc_samples,
         batch_size=params.batch_size,
         seed=params.seed,
-        n_total=dataset.n_spectra,
-        progress=lambda f, m: ctx.progress(0.9 * f, m),
+        n_total=stop - start,
+        first_row=start,
+        progress=ctx.progress,
     )
-    ctx.progress(0.9, f"choosing {params.k} spectra by {params.acquisition}", force=True)
     if "probs" in out:  # vote fractions: the answers of one more vote act as classes
         try:
             out["log_probs"] = acquisition.answer_log_probs(out["probs"])
         except ValueError as exc:
             raise JobFailure(f"this vote model cannot be scored: {exc}") from None
-    columns, arrays = _predictions(out, sidecar.class_names, params)
-    selected, _ = _select(out, params, pool)
+    pool = np.load(_pool_path(ctx))[start:stop]
+    part = score_parts.scored(
+        out, sidecar.class_names, params.acquisition, params.seed, start, pool,
+        shard["candidates"],
+    )  # fmt: skip
+    score_parts.write_part(part, _part_path(ctx, shard))
+    ctx.progress(1.0, f"rows {start}-{stop - 1} scored", force=True)
+
+
+def merge(params: Parameters, shards: list[dict], ctx: JobContext) -> list[Result]:
+    """Join the shards' parts, choose the spectra, write the tables and arrays."""
+    ctx.progress(0.9, f"choosing {params.k} spectra by {params.acquisition}", force=True)
+    dataset = open_user_dataset(ctx, params.dataset)
+    part = score_parts.read_parts([_part_path(ctx, shard) for shard in shards])
+    if len(part.embedding) != dataset.n_spectra:
+        raise JobFailure("the dataset changed while it was scored; run the job again")
+    selected = score_parts.select(
+        part, params.acquisition, params.k, params.seed, np.load(_pool_path(ctx))
+    )
     rank = np.full(dataset.n_spectra, -1, dtype=np.int64)
     rank[selected] = np.arange(selected.size)
     base = {
@@ -90,7 +151,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         "path": _col(dataset.meta, "path"),
         "object": _col(dataset.meta, "object"),
     }
-    table = {**base, **columns, "selected": rank}
+    table = {**base, **part.columns, "selected": rank}
     write_table(table, ctx.results_dir / "scores.vot", f"{params.acquisition} scores")
     write_table(
         {name: values[selected] for name, values in table.items()},
@@ -100,9 +161,9 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     np.savez(
         ctx.results_dir / "arrays.npz",
         selected=selected,
-        embedding=out["embedding"],
+        embedding=part.embedding,
         dataset=np.array(params.dataset),
-        **arrays,
+        **part.arrays,
     )
     results = [
         Result("result", "scores.vot", "application/x-votable+xml"),
@@ -113,6 +174,14 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         results.append(write_candidates(table, params.candidate_class, ctx.results_dir))
     ctx.progress(1.0, f"{dataset.n_spectra} scored, {selected.size} selected", force=True)
     return results
+
+
+def _pool_path(ctx: JobContext) -> Path:
+    return ctx.work_dir / "pool.npy"
+
+
+def _part_path(ctx: JobContext, shard: dict) -> Path:
+    return ctx.work_dir / "shards" / f"{shard['index']:04d}" / "part.npz"
 
 
 def _load(models, model_dir: Path, dataset):
@@ -131,90 +200,13 @@ def _col(meta, name: str) -> np.ndarray:
     return np.asarray(meta[name]).astype(str) if name in meta.colnames else np.array([""])
 
 
-def _predictions(out: dict, classes: list[str], params: Parameters) -> tuple[dict, dict]:
-    """Per-spectrum columns for the table and arrays for ``project``."""
-    if "probs" in out:  # vote fractions [T, N, Q]
-        fractions = out["probs"].astype(np.float64)
-        score = _per_item_score(params.acquisition, out["log_probs"], params.seed)
-        columns = {"score": score, "bald": acquisition.bald(out["log_probs"])}
-        for q, name in enumerate(classes):
-            columns[f"{name}_fraction"] = fractions[..., q].mean(axis=0)
-            columns[f"{name}_std"] = fractions[..., q].std(axis=0)
-        mean = fractions.mean(axis=0).astype(np.float32)
-        return columns, {"score": score, "fractions": mean}
-    if "log_probs" in out:
-        log_probs = out["log_probs"]  # [T, N, C]
-        probs = acquisition.mean_probs(log_probs)  # [N, C]
-        score = _per_item_score(params.acquisition, log_probs, params.seed)
-        predicted = np.array(classes)[probs.argmax(axis=1)]
-        columns = {
-            "score": score,
-            "predicted": predicted,
-            "confidence": probs.max(axis=1),
-            "entropy": acquisition.max_entropy(log_probs),
-            "bald": acquisition.bald(log_probs),
-        }
-        return columns, {"score": score, "probs": probs.astype(np.float32)}
-    means, log_vars = out["means"], out["log_vars"]  # [T, N] each
-    score = (
-        acquisition.epistemic_variance(means, log_vars)
-        if params.acquisition == "epistemic_variance"
-        else acquisition.predictive_variance(means, log_vars)
-    )
-    mean = means.astype(np.float64).mean(axis=0)  # [N]
-    sigma = np.sqrt(acquisition.predictive_variance(means, log_vars))  # [N]
-    return (
-        {"score": score, "mean": mean, "sigma": sigma},
-        {"score": score, "mean": mean, "sigma": sigma},
-    )
-
-
-def _per_item_score(method: str, log_probs: np.ndarray, seed: int) -> np.ndarray:
-    per_item = {
-        "entropy": acquisition.max_entropy,
-        "variation_ratios": acquisition.variation_ratios,
-        "mean_std": acquisition.mean_std,
-    }
-    if method == "random":
-        return acquisition.random_scores(log_probs.shape[1], np.random.default_rng(seed))
-    return per_item.get(method, acquisition.bald)(log_probs)
-
-
 def _pool(ctx: JobContext, dataset, exclude: str) -> np.ndarray:
-    """Rows that may be selected: all, or those the snapshot ``exclude`` leaves unlabelled."""
-    rows = np.arange(dataset.n_spectra)
+    """Which rows may be selected (bool per row): all, or those ``exclude`` leaves unlabelled."""
+    pool = np.ones(dataset.n_spectra, dtype=bool)
     if exclude:
         labelled = labelled_paths(ctx.user_space.resolve(exclude))
-        rows = rows[~np.isin(_col(dataset.meta, "path"), list(labelled))]
-    if rows.size == 0:
+        pool &= ~np.isin(_col(dataset.meta, "path"), list(labelled))
+    if not pool.any():
         why = "every spectrum of the dataset is labelled" if exclude else "the dataset is empty"
         raise JobFailure(f"the pool is empty: {why}")
-    return rows
-
-
-def _select(out: dict, params: Parameters, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Acquisition over the pool rows; returns dataset row indices and their scores."""
-    method = acquisition.METHODS[params.acquisition]
-    regression = "means" in out
-    if regression != (method.needs == "regression") and method.needs != "any":
-        kind = "regression" if regression else "classification"
-        raise JobFailure(f"{params.acquisition} does not apply to a {kind} model")
-    whole = pool.size == len(out["embedding"])
-
-    def subset(name: str, axis: int):
-        values = out.get(name)
-        return values if values is None or whole else np.take(values, pool, axis=axis)
-
-    try:
-        chosen, scores = acquisition.select(
-            params.acquisition,
-            subset("log_probs", 1),
-            k=params.k,
-            rng=params.seed,
-            embedding=subset("embedding", 0),
-            means=subset("means", 1),
-            log_vars=subset("log_vars", 1),
-        )
-    except ValueError as exc:
-        raise JobFailure(f"acquisition failed: {exc}") from None
-    return pool[chosen], scores
+    return pool

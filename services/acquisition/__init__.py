@@ -11,7 +11,7 @@ Entry point: :func:`select` with a method name from :data:`METHODS`.
 
 from services.acquisition.batchbald import batchbald
 from services.acquisition.diversity import kcenter_greedy, kmeanspp_weighted
-from services.acquisition.registry import METHODS, Method, select
+from services.acquisition.registry import METHODS, RANKED, Method, select
 from services.acquisition.regression import (
     aleatoric_variance,
     epistemic_variance,
@@ -34,6 +34,7 @@ from services.acquisition.votes import answer_log_probs
 __all__ = [
     "DEFAULT_CHUNK",
     "METHODS",
+    "RANKED",
     "Method",
     "aleatoric_variance",
     "answer_log_probs",

@@ -164,6 +164,14 @@ METHODS: dict[str, Method] = {
 }  # fmt: skip
 
 
+# The methods whose batch is the top k of a per-item score: a pool scored in parts (shards)
+# can be merged exactly, by ranking the parts' scores together.
+RANKED = frozenset(
+    {"bald", "entropy", "variation_ratios", "mean_std", "random"}
+    | {"epistemic_variance", "predictive_variance"}
+)
+
+
 def _pool_size(pool: Pool) -> int:
     """N, from whichever per-item array the pool has."""
     for array, pool_axis in ((pool.log_probs, 1), (pool.means, 1), (pool.embedding, 0)):

@@ -152,9 +152,10 @@ class Dataset:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
 
     def iter_chunks(
-        self, chunk_rows: int = 4096
+        self, chunk_rows: int = 4096, start: int = 0, stop: int | None = None
     ) -> Iterator[tuple[slice, np.ndarray, np.ndarray, np.ndarray]]:
-        """Stream the rows in blocks, never holding more than one block in memory.
+        """Stream rows ``start`` to ``stop`` (default: all) in blocks, never holding more than
+        one block in memory.
 
         Yields
         ------
@@ -165,8 +166,9 @@ class Dataset:
         """
         if chunk_rows < 1:
             raise ValueError("chunk_rows must be positive")
-        for start in range(0, self.n_spectra, chunk_rows):
-            rows = slice(start, min(start + chunk_rows, self.n_spectra))
+        end = self.n_spectra if stop is None else min(stop, self.n_spectra)
+        for first in range(start, end, chunk_rows):
+            rows = slice(first, min(first + chunk_rows, end))
             yield (
                 rows,
                 np.asarray(self.flux[rows]),

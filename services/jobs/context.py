@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -85,3 +86,8 @@ class JobContext:
             return
         self._last_report = now
         self.report(min(1.0, max(0.0, float(fraction))), message)
+
+    def stage(self, start: float, share: float) -> JobContext:
+        """The same job, its progress fractions mapped into ``[start, start + share]``."""
+        report = self.report
+        return dataclasses.replace(self, report=lambda f, m: report(start + share * f, m))

@@ -9,10 +9,12 @@ reading a pipe that only the parent holds open.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import logging
 import multiprocessing
 import os
+import shutil
 import threading
 import traceback
 from dataclasses import asdict, dataclass
@@ -65,6 +67,7 @@ class Message:
     results: list[Result] | None = None
     error_type: str = "fatal"
     detail: str = ""
+    value: Any = None  # what a ``plan`` step returned (JSON-like)
 
 
 class JobProcess:
@@ -120,7 +123,9 @@ class JobProcess:
 
 def _decode(kind: str, payload: dict[str, Any]) -> Message:
     if kind == "done":
-        return Message("done", results=[Result(**r) for r in payload["results"]])
+        return Message(
+            "done", results=[Result(**r) for r in payload["results"]], value=payload.get("value")
+        )
     if kind == "failed":
         return Message(
             "failed", text=payload["message"], error_type=payload["type"], detail=payload["detail"]
@@ -128,16 +133,37 @@ def _decode(kind: str, payload: dict[str, Any]) -> Message:
     return Message("progress", fraction=payload["fraction"], text=payload["message"])
 
 
+# Entry points a kind module may have: ``run`` (every kind) and the three steps of a
+# sharded kind (see :mod:`vocloud.uws.sharding`): ``plan(params, ctx) -> list[dict]``,
+# ``run_shard(params, shard, ctx) -> None`` and ``merge(params, shards, ctx) -> results``.
+ENTRIES = ("run", "plan", "run_shard", "merge")
+
+
 def start(
-    module: str, params: dict[str, Any], job_id: str, job_dir: Path, user_root: Path | None = None
+    module: str,
+    params: dict[str, Any],
+    job_id: str,
+    job_dir: Path,
+    user_root: Path | None = None,
+    *,
+    entry: str = "run",
+    extra: Any = None,
 ) -> JobProcess:
-    """Start ``module.run(module.Parameters(**params), ctx)`` in a new process."""
+    """Start ``module.<entry>(module.Parameters(**params), [extra,] ctx)`` in a new process.
+
+    ``extra`` (JSON-like) is passed to ``run_shard`` (its shard) and ``merge`` (the list of
+    shards). The process answers ``done`` with the results of ``run``/``merge`` or the
+    value of ``plan``.
+    """
+    if entry not in ENTRIES:
+        raise ValueError(f"unknown entry point {entry!r}")
     ctx = _mp_context()
     messages_r, messages_w = ctx.Pipe(duplex=False)
     lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
+    call = (module, entry, extra)
     process = ctx.Process(
         target=_child_main,
-        args=(module, params, job_id, str(job_dir), user_root, messages_w, lifeline_r),
+        args=(call, params, job_id, str(job_dir), user_root, messages_w, lifeline_r),
         name=f"vocloud-job-{job_id}",
         daemon=False,
     )
@@ -164,7 +190,7 @@ def _job_logger(job_dir: Path) -> logging.Logger:
 
 
 def _child_main(
-    module: str,
+    call: tuple[str, str, Any],
     params: dict[str, Any],
     job_id: str,
     job_dir_name: str,
@@ -183,10 +209,17 @@ def _child_main(
     ctx = JobContext(
         job_id=job_id, job_dir=job_dir, user_root=user_root, report=report, logger=logger
     )
+    module, entry, extra = call
     try:
         kind = importlib.import_module(module)
-        results = kind.run(kind.Parameters.model_validate(params), ctx)
-        messages.send(("done", {"results": [asdict(r) for r in results]}))
+        parsed = kind.Parameters.model_validate(params)
+        function = getattr(kind, entry)
+        value = function(parsed, ctx) if entry in ("run", "plan") else function(parsed, extra, ctx)
+        if entry in ("run", "merge"):
+            payload = {"results": [asdict(r) for r in value]}
+        else:
+            payload = {"results": [], "value": value}
+        messages.send(("done", payload))
     except JobFailure as exc:
         logger.error("job failed: %s", exc)
         messages.send(
@@ -195,17 +228,18 @@ def _child_main(
                 {"type": exc.error_type, "message": str(exc), "detail": traceback.format_exc()},
             )
         )
-    except Exception as exc:  # the job's own bug: reported, never lost
+    except Exception as exc:  # the job's own bug, or a full disk: reported, never lost
         logger.exception("job crashed")
-        messages.send(
-            (
-                "failed",
-                {
-                    "type": "fatal",
-                    "message": f"{type(exc).__name__}: {exc}",
-                    "detail": traceback.format_exc(),
-                },
+        error_type, message = "fatal", f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            shutil.rmtree(job_dir / "results", ignore_errors=True)  # half-written: worthless
+            error_type = "transient"
+            message = (
+                f"The disk is full: the job could not write {exc.filename or 'its files'}. "
+                "Its partial results were removed; run it again once there is space."
             )
+        messages.send(
+            ("failed", {"type": error_type, "message": message, "detail": traceback.format_exc()})
         )
     finally:
         messages.close()

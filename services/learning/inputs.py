@@ -9,7 +9,7 @@ import numpy as np
 from services.jobs import JobFailure
 
 
-def model_input(flux: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def model_input(flux: np.ndarray, mask: np.ndarray, offset: int = 0) -> np.ndarray:
     """Flux with bad pixels set to 0, float32; refuses NaN or infinite values.
 
     Parameters
@@ -18,11 +18,13 @@ def model_input(flux: np.ndarray, mask: np.ndarray) -> np.ndarray:
         Normalised flux from a dataset.
     mask : ndarray, shape (n, n_pix), bool
         True for bad pixels.
+    offset : int
+        Dataset row of the first row (for the error message).
     """
     x = np.where(mask, 0.0, flux).astype(np.float32, copy=False)
     bad = ~np.isfinite(x)
     if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])[:5]
+        rows = offset + np.unique(np.nonzero(bad)[0])[:5]
         raise JobFailure(
             f"the flux has NaN or infinite values in rows {rows.tolist()} (rebuild the dataset)"
         )
@@ -34,7 +36,10 @@ def gather(dataset, rows: np.ndarray) -> np.ndarray:
     return model_input(np.asarray(dataset.flux[rows]), np.asarray(dataset.mask[rows]))
 
 
-def stream(dataset, chunk_rows: int = 8192) -> Iterator[np.ndarray]:
-    """Every row of a dataset as network input, a block at a time."""
-    for _rows, flux, _ivar, mask in dataset.iter_chunks(chunk_rows):
-        yield model_input(flux, mask)
+def stream(
+    dataset, chunk_rows: int = 8192, start: int = 0, stop: int | None = None
+) -> Iterator[np.ndarray]:
+    """Rows ``start`` to ``stop`` (default: every row) of a dataset as network input, a
+    block at a time."""
+    for rows, flux, _ivar, mask in dataset.iter_chunks(chunk_rows, start, stop):
+        yield model_input(flux, mask, offset=rows.start)

@@ -134,11 +134,14 @@ class ConcreteDropout(layers.Wrapper):
 STOCHASTIC_LAYERS = (MCDropout, ConcreteDropout)
 
 
-def reset_dropout_seeds(model: keras.Model, seed: int) -> int:
+def reset_dropout_seeds(model: keras.Model, seed: int, stream: int | None = None) -> int:
     """Set the SeedGenerator of every stochastic layer of ``model`` to a known state.
 
     The ``i``-th stochastic layer (in ``model.layers`` order) gets state ``[seed + i, 0]``,
-    so the masks that follow depend only on ``seed`` and on the sequence of calls.
+    so the masks that follow depend only on ``seed`` and on the sequence of calls. With a
+    ``stream`` (scoring uses the first pool row of a batch) it gets a state derived from
+    ``(seed, i, stream)`` instead: independent masks per stream, the same for the same
+    stream whatever was drawn before.
 
     Parameters
     ----------
@@ -146,6 +149,8 @@ def reset_dropout_seeds(model: keras.Model, seed: int) -> int:
         A model holding :class:`MCDropout` / :class:`ConcreteDropout` layers.
     seed : int
         Base seed.
+    stream : int, optional
+        Which stream of masks.
 
     Returns
     -------
@@ -157,6 +162,10 @@ def reset_dropout_seeds(model: keras.Model, seed: int) -> int:
         generator = getattr(layer, "seed_generator", None)
         if isinstance(layer, STOCHASTIC_LAYERS) and generator is not None:
             dtype = keras.backend.standardize_dtype(generator.state.dtype)
-            generator.state.assign(np.array([seed + count, 0], dtype=dtype))
+            first = seed + count
+            if stream is not None:
+                first = int(np.random.SeedSequence([seed, count, stream]).generate_state(1)[0])
+                first >>= 1  # fits a signed 32-bit state too
+            generator.state.assign(np.array([first, 0], dtype=dtype))
             count += 1
     return count

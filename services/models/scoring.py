@@ -17,9 +17,12 @@ moving statistics; only the stochastic layers are random):
 Both use the compiled prediction function (``predict_on_batch``; one call per batch for
 trunk-once, T calls for naive), never ``model.predict`` in a loop over T.
 
-Masks come from the stochastic layers' SeedGenerators, reset from ``seed`` at the start
-(:func:`~services.models.layers.reset_dropout_seeds`): the same weights, seed, batch size and
-chunking give identical samples. The two methods draw different masks (one draw of shape
+Masks come from the stochastic layers' SeedGenerators, reset before every batch from
+``seed`` and the pool row the batch starts at (:func:`~services.models.layers.
+reset_dropout_seeds`): the same weights, seed and batch size give identical samples for a
+row whichever part of the pool is scored, as long as batches start at multiples of
+``batch_size`` (``first_row`` and chunk lengths multiples of it). So a pool scored in
+shards gives what it gives scored whole. The two methods draw different masks (one draw of shape
 (T * b, D) against T draws of shape (b, D)), so they agree in distribution, not sample by
 sample.
 """
@@ -220,6 +223,7 @@ def mc_predict(
     method: Method = "auto",
     kind: HeadKind | None = None,
     n_total: int | None = None,
+    first_row: int = 0,
     return_embedding: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
@@ -239,7 +243,8 @@ def mc_predict(
         Spectra per compiled call (the trunk-once graph holds ``T * batch_size`` rows after
         the cut). Chunk lengths that are multiples of it avoid padded batches.
     seed : int or None
-        Resets the dropout generators (see module docstring); None continues their streams.
+        Resets the dropout generators before each batch (see module docstring); None
+        continues their streams.
     method : {"auto", "trunk_once", "naive"}
         "auto" uses trunk-once when the model can be split.
     kind : {"classification", "heteroscedastic", "binomial"}, optional
@@ -247,6 +252,8 @@ def mc_predict(
     n_total : int, optional
         Number of spectra of an iterator: outputs are then preallocated (no second copy at
         the end) and progress fractions known (NaN otherwise).
+    first_row : int
+        The pool row of the first spectrum (a shard of a larger pool): seeds the masks.
     return_embedding : bool
         Also return the deterministic embedding (the input of the first stochastic layer,
         flattened).
@@ -267,11 +274,11 @@ def mc_predict(
         n_total, pool = len(chunks), chunks
         chunks = (pool[i : i + chunk_size] for i in range(0, len(pool), chunk_size))
     sampler, used = _cached_sampler(model, T, method)
-    if seed is not None:
-        reset_dropout_seeds(model, seed)
     out = _Collector(n_total)
     for batch, chunk_end in _batches(chunks, batch_size):
-        check_finite(batch, "spectrum", offset=out.done)
+        check_finite(batch, "spectrum", offset=first_row + out.done)
+        if seed is not None:
+            reset_dropout_seeds(model, seed, stream=first_row + out.done)
         embedding, raw = _run_batch(sampler, used, batch, T, batch_size)
         out.add(raw, embedding if return_embedding else None)
         if progress is not None and chunk_end:

@@ -133,6 +133,43 @@ class Platform:
         return self.log.read_text(errors="replace")
 
 
+def start_workers(platform: Platform, count: int, threads: int = 1) -> list[subprocess.Popen]:
+    """``count`` more GPU-queue workers (as on other machines), each capped at ``threads``."""
+    env = {
+        **platform.env,
+        "OMP_NUM_THREADS": str(threads),
+        "TF_NUM_INTRAOP_THREADS": str(threads),
+        "TF_NUM_INTEROP_THREADS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    args = ["worker", "--queues", "gpu", "--threads", "1", "--no-warm-projection"]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+    time.sleep(4)  # Django set-up and the job fork server
+    return workers
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    """Stop workers as systemd would (SIGINT), killing those that do not stop in 20 s."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGINT)
+    for worker in workers:
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def prepare(data_dir: Path, **env_extra: str) -> dict[str, str]:
     """Migrate a fresh data dir and create the personas; return the environment."""
     data_dir.mkdir(parents=True, exist_ok=True)

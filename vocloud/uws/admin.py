@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from vocloud.uws.models import Job, Result
+from vocloud.uws.models import Job, Result, Shard
 
 
 class ResultInline(admin.TabularInline):
@@ -8,6 +8,19 @@ class ResultInline(admin.TabularInline):
     extra = 0
     readonly_fields = ("result_id", "path", "mime_type", "size")
     can_delete = False
+
+
+class ShardInline(admin.TabularInline):
+    """The parts of a job split across workers (score over a large pool)."""
+
+    model = Shard
+    extra = 0
+    fields = ("index", "state", "worker", "progress", "attempts", "heartbeat", "error_message")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Job)
@@ -37,7 +50,7 @@ class JobAdmin(admin.ModelAdmin):
         "worker",
         "heartbeat",
     )
-    inlines = [ResultInline]
+    inlines = [ResultInline, ShardInline]
 
 
 @admin.register(Result)

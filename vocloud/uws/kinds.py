@@ -5,6 +5,10 @@ Adding a kind is one module in ``services/`` (a pydantic ``Parameters`` model an
 defaults) and one line here. ``queue`` picks the workers that run it: ``cpu`` (ingestion,
 datasets, projection, light jobs; many at a time) or ``gpu`` (training and scoring; one job
 at a time per worker, on the machines with accelerators).
+
+A kind may also split its work: with ``plan(params, ctx) -> list[dict]``,
+``run_shard(params, shard, ctx)`` and ``merge(params, shards, ctx) -> list[Result]`` its
+jobs run as shards that every free worker of its queue takes (:mod:`vocloud.uws.sharding`).
 """
 
 import importlib

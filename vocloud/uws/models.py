@@ -74,3 +74,39 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job.job_id}/{self.result_id}"
+
+
+class Shard(models.Model):
+    """One part of a job whose kind splits its work (``plan``/``run_shard``/``merge``).
+
+    Any worker of the job's queue may run a QUEUED shard; the state changes by conditional
+    updates in :mod:`vocloud.uws.sharding` only.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "QUEUED"
+        RUNNING = "RUNNING"
+        DONE = "DONE"
+        FAILED = "FAILED"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    spec = models.JSONField(help_text="what the kind's run_shard receives")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    worker = models.CharField(max_length=200, blank=True, default="")
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    progress = models.FloatField(default=0.0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error_type = models.CharField(max_length=16, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    error_detail = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="unique_shard_index"),
+        ]
+        indexes = [models.Index(fields=["job", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.job.job_id}/shard {self.index} ({self.state})"

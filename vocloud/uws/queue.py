@@ -13,6 +13,8 @@ from vocloud.uws.kinds import KINDS, QUEUES
 
 logger = logging.getLogger(__name__)
 
+_UNREACHABLE = (dramatiq.errors.DramatiqError, redis.exceptions.RedisError, OSError)
+
 # Jobs enforce their own execution duration; dramatiq's limit must never fire first.
 _NO_TIME_LIMIT_MS = 365 * 24 * 3600 * 1000
 
@@ -52,19 +54,37 @@ def _execute(job_pk: int) -> None:
     execute(job_pk)
 
 
+def _execute_shard(shard_pk: int) -> None:
+    from vocloud.uws.execution import execute_shard
+
+    execute_shard(shard_pk)
+
+
+def _actor(function, name: str, queue: str) -> dramatiq.Actor:
+    return dramatiq.actor(
+        function,
+        actor_name=name,
+        queue_name=queue,
+        broker=broker(),
+        max_retries=0,
+        time_limit=_NO_TIME_LIMIT_MS,
+    )
+
+
 @cache
 def actors() -> dict[str, dramatiq.Actor]:
-    return {
-        queue: dramatiq.actor(
-            _execute,
-            actor_name=f"run_job_{queue}",
-            queue_name=queue,
-            broker=broker(),
-            max_retries=0,
-            time_limit=_NO_TIME_LIMIT_MS,
-        )
-        for queue in QUEUES
-    }
+    """One job actor per queue (declaring the queues); shard actors are declared too."""
+    shard_actors()
+    return {queue: _actor(_execute, f"run_job_{queue}", queue) for queue in QUEUES}
+
+
+@cache
+def shard_actors() -> dict[str, dramatiq.Actor]:
+    return {queue: _actor(_execute_shard, f"run_shard_{queue}", queue) for queue in QUEUES}
+
+
+def queue_of(kind_name: str) -> str:
+    return KINDS[kind_name].queue
 
 
 def enqueue(job_pk: int, kind_name: str) -> bool:
@@ -75,7 +95,20 @@ def enqueue(job_pk: int, kind_name: str) -> bool:
     """
     try:
         actors()[KINDS[kind_name].queue].send(job_pk)
-    except (dramatiq.errors.DramatiqError, redis.exceptions.RedisError, OSError) as exc:
+    except _UNREACHABLE as exc:
         logger.warning("broker unreachable, job %s waits to be sent again: %s", job_pk, exc)
+        return False
+    return True
+
+
+def enqueue_shard(shard_pk: int, queue: str) -> bool:
+    """Offer a shard to the queue's workers; False (logged) when the broker is unreachable.
+
+    Nothing is lost then: the job's own worker takes every shard nobody else took.
+    """
+    try:
+        shard_actors()[queue].send(shard_pk)
+    except _UNREACHABLE as exc:
+        logger.warning("broker unreachable, shard %s left to its job's worker: %s", shard_pk, exc)
         return False
     return True

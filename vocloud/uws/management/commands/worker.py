@@ -10,11 +10,11 @@ from dramatiq import Worker
 
 from services.jobs import runner
 from vocloud.uws import janitor
-from vocloud.uws.execution import worker_id
 from vocloud.uws.kinds import QUEUES
 from vocloud.uws.models import Job, Phase
 from vocloud.uws.phases import transition
 from vocloud.uws.queue import actors, broker
+from vocloud.uws.supervise import worker_id
 
 logger = logging.getLogger("vocloud.worker")
 
