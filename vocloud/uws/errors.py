@@ -20,3 +20,10 @@ class IllegalState(UWSError):
 
     status = 403
     code = "PermissionDenied"
+
+
+class StorageFull(UWSError):
+    """The platform's disk is full: nothing was stored, the request may be repeated (503)."""
+
+    status = 503
+    code = "ServiceUnavailable"

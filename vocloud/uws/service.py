@@ -1,5 +1,6 @@
 """What can be done to jobs: the domain functions that UWS views and portal views call."""
 
+import errno
 import logging
 import re
 import shutil
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from services.jobs.params import validate, validation_message
 from vocloud.uws import phases, storage
-from vocloud.uws.errors import IllegalState, NotFound, UsageError
+from vocloud.uws.errors import IllegalState, NotFound, StorageFull, UsageError
 from vocloud.uws.kinds import Kind, get_kind
 from vocloud.uws.models import Job, Phase
 from vocloud.uws.queue import enqueue
@@ -147,23 +148,36 @@ def create_job(
     if "DESTRUCTION" in control:
         job.destruction = clamp_destruction(parse_utc(control["DESTRUCTION"], "DESTRUCTION"))
     job.save()
-    _store_uploads(job, files)
+    try:
+        _store_uploads(job, files)
+    except StorageFull:
+        storage.remove_job_files(job.job_id)
+        job.delete()  # a job without its upload would fail later: better none at all
+        raise
     if phase_request == "RUN":
         run_job(job)
     return job
 
 
 def _store_uploads(job: Job, files: Mapping[str, UploadedFile]) -> None:
-    if not files:
-        return
+    """Write the uploads into the job's directory; StorageFull (and none kept) if the disk is."""
     for name, upload in files.items():
         path = storage.upload_path(job.job_id, name, upload.name)
         if path.parent.exists():  # a new file for the parameter replaces the old one
             shutil.rmtree(path.parent)
         path.parent.mkdir(parents=True)
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+        try:
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            shutil.rmtree(path.parent, ignore_errors=True)
+            raise StorageFull(
+                f"no space left on the server to store {name} ({upload.size} bytes); "
+                "nothing was kept, try again later"
+            ) from None
 
 
 def get_job(owner, kind: Kind, job_id: str) -> Job:
@@ -244,7 +258,14 @@ def update_parameters(
         )
     if not updated:
         raise IllegalState("the job left PENDING while its parameters were being changed")
-    _store_uploads(job, files)
+    try:
+        _store_uploads(job, files)
+    except StorageFull:  # the job stays as it was (an upload it had is gone: it is dropped)
+        kept = {n: f for n, f in job.uploads.items() if n not in files}
+        Job.objects.filter(pk=job.pk).update(
+            parameters=job.parameters, uploads=kept, run_id=job.run_id
+        )
+        raise
 
 
 def list_jobs(
