@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 
 def envstr(name: str, default: str = "") -> str:
     path = os.environ.get(f"{name}_FILE")
@@ -63,3 +65,35 @@ def database_from_url(url: str, sqlite_default: Path) -> dict:
             "CONN_MAX_AGE": 60,
         }
     raise ValueError(f"VOCLOUD_DATABASE_URL: unsupported scheme {parts.scheme!r}")
+
+
+MIN_SECRET_KEY_LENGTH = 32
+_PLACEHOLDER_KEYS = {"change-me", "changeme", "secret", "insecure"}
+NO_KEY = (
+    "no secret key: set VOCLOUD_SECRET_KEY (or VOCLOUD_SECRET_KEY_FILE, the path of a file "
+    "holding it) to a long random string, e.g. "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+    "./deploy/quickstart.sh keeps one in var/secret_key: "
+    "export VOCLOUD_SECRET_KEY_FILE=var/secret_key"
+)
+
+
+def secret_key(debug: bool) -> str:
+    """The key that signs sessions and links, from the environment only.
+
+    Without one, a DEBUG start gets a random key for this process (sessions and links die
+    with it); any other start is refused, as is a placeholder or a key too short to be random.
+    """
+    key = envstr("VOCLOUD_SECRET_KEY", "").strip()
+    if not key:
+        if debug:
+            import secrets
+
+            return secrets.token_urlsafe(50)
+        raise ImproperlyConfigured(NO_KEY)
+    if not debug and (len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in _PLACEHOLDER_KEYS):
+        raise ImproperlyConfigured(
+            f"VOCLOUD_SECRET_KEY is a placeholder or shorter than {MIN_SECRET_KEY_LENGTH} "
+            "characters; " + NO_KEY.split(": ", 1)[1]
+        )
+    return key

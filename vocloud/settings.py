@@ -3,14 +3,16 @@
 from importlib.util import find_spec
 from pathlib import Path
 
-from vocloud.env import database_from_url, envbool, envint, envlist, envstr
+from vocloud.env import database_from_url, envbool, envint, envlist, envstr, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("VOCLOUD_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite needs its directory
 
 DEBUG = envbool("VOCLOUD_DEBUG", False)
-SECRET_KEY = envstr("VOCLOUD_SECRET_KEY", "insecure-development-key-set-VOCLOUD_SECRET_KEY")
+# No key lives in the source: quickstart.sh keeps a random one in the data directory; any
+# other start without VOCLOUD_SECRET_KEY (or _FILE) and with DEBUG off refuses to start.
+SECRET_KEY = secret_key(DEBUG)
 ALLOWED_HOSTS = envlist("VOCLOUD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("VOCLOUD_CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = envstr("VOCLOUD_SITE_NAME", "vocloud")

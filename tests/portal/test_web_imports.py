@@ -1,5 +1,6 @@
 """The web process never loads TensorFlow, Keras, umap or numba (DESIGN: they belong to jobs)."""
 
+import secrets
 import subprocess
 import sys
 
@@ -26,7 +27,11 @@ def test_the_web_process_imports_no_learning_framework():
         capture_output=True,
         text=True,
         timeout=120,
-        env={"DJANGO_SETTINGS_MODULE": "vocloud.settings", "PATH": ""},
+        env={
+            "DJANGO_SETTINGS_MODULE": "vocloud.settings",
+            "PATH": "",
+            "VOCLOUD_SECRET_KEY": secrets.token_urlsafe(50),
+        },
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ def platform_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOCLOUD_")}
     env.update(
         VOCLOUD_DATA_DIR=str(data_dir),
+        VOCLOUD_SECRET_KEY=secrets.token_urlsafe(50),  # each platform its own
         VOCLOUD_UWS_MAX_WAIT="10",
         VOCLOUD_HEARTBEAT_TIMEOUT="4",
         VOCLOUD_LOG_LEVEL="WARNING",
