@@ -15,8 +15,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services import project, score
+from services.datasets.store import DatasetName
 from services.jobs import JobContext, Result
 from services.jobs.params import JobOutput
+from services.storage.paths import StoragePath
 
 TITLE = "Active-learning round"
 SUMMARY = "Score a dataset, keep the top K by acquisition, project them to 2-D."
@@ -28,13 +30,13 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: Annotated[Path, JobOutput("train")] = Field(description="A finished train job.")
-    dataset: str = Field(description="Name of the dataset to score (the model's grid).")
+    dataset: DatasetName = Field(description="Name of the dataset to score (the model's grid).")
     acquisition: score.Acquisition = Field("bald", description="How to choose spectra.")
     k: int = Field(2048, ge=3, le=200_000, description="How many spectra to select.")
     mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
     method: Literal["umap", "tsne", "pca"] = Field("umap", description="Projection method.")
     features: Literal["embedding", "flux"] = Field("embedding", description="What to project.")
-    exclude_labelled: str = Field(
+    exclude_labelled: StoragePath = Field(
         "", description="A label snapshot in your files: select only spectra it does not label."
     )
     seed: int = Field(0, ge=0, description="Seed of masks, choices and projection.")

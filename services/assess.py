@@ -31,6 +31,7 @@ from services.learning import metrics, plots
 from services.learning.candidates import write_candidates
 from services.learning.labels import read_snapshot
 from services.learning.votable import write_table
+from services.storage.paths import StoragePath
 
 TITLE = "Am I correct? (performance estimate)"
 SUMMARY = "True-positive rate per class, with binomial intervals, from expert verdicts."
@@ -47,7 +48,7 @@ class Parameters(BaseModel):
         description="The finished score job whose predictions were checked."
     )
     verdicts: Upload | None = Field(None, description="Verdicts (CSV: path + verdict).")
-    verdicts_file: str = Field("", description="Or: a verdicts CSV in your files.")
+    verdicts_file: StoragePath = Field("", description="Or: a verdicts CSV in your files.")
     verdict_column: str = Field("verdict", description="The column holding the verdicts.")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Interval confidence level.")
     candidate_class: str = Field("", description="Also list spectra predicted in this class.")

@@ -42,10 +42,13 @@ from services.datasets import (
     validate_name,
 )
 from services.datasets.resample import observed_to_grid_wave
+from services.datasets.store import DatasetName
 from services.jobs import JobContext, JobFailure, Result
 from services.spectra import Spectrum, SpectrumReadError, read_spectrum
 from services.storage import PathEscape, UserSpace
 from services.storage.index import ContentIndex
+from services.storage.paths import StoragePaths
+from services.storage.quota import QuotaExceeded
 
 TITLE = "Build a dataset"
 SUMMARY = "Resample the spectra of folders onto one wavelength grid as a named, versioned dataset."
@@ -60,14 +63,14 @@ GRID_SAMPLE = 500  # spectra read to derive a grid
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(
+    name: DatasetName = Field(
         ...,
         min_length=1,
         max_length=64,
         description="Dataset name: letters, digits, '-', '_', '.'; an existing dataset "
         "of this name gets a new version.",
     )
-    folders: str = Field(
+    folders: StoragePaths = Field(
         ...,
         min_length=1,
         max_length=10000,
@@ -179,6 +182,13 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     ctx.progress(0.0, f"{len(files)} files found", force=True)
     grid = choose_grid(params, files, options)
     ctx.logger.info("grid: %s", grid.describe())
+    # flux and ivar (float32) and mask (bool) per pixel, and a metadata row per spectrum
+    needed = len(files) * (grid.n_pix * 9 + 1024)
+    try:
+        with ctx.admit(needed, "Dataset build"):
+            pass  # counted now, written below: a long build must not hold the quota lock
+    except QuotaExceeded as exc:
+        raise JobFailure(str(exc)) from None
     version_dir, report = build(params, ctx, files, grid, options)
     elapsed = time.monotonic() - started
     n_failed = sum(1 for _path, row, _reason in report if row < 0)

@@ -7,7 +7,8 @@ from bokeh.embed import components
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
-BOKEH_JS = ["bokeh/js/bokeh.min.js", "bokeh/js/bokeh-widgets.min.js"]
+# bokeh-gl draws output_backend="webgl" plots; without it BokehJS silently uses a canvas.
+BOKEH_JS = ["bokeh/js/bokeh.min.js", "bokeh/js/bokeh-gl.min.js", "bokeh/js/bokeh-widgets.min.js"]
 
 
 def spectrum_figure(
@@ -49,5 +50,15 @@ def spectrum_figure(
 
 
 def embed(plot) -> tuple[str, str]:
-    """(script, div) HTML snippets for a template; include BOKEH_JS on the page."""
-    return components(plot)
+    """The body of the plot's inline script and its ``<div>``, for a page that loads BOKEH_JS.
+
+    The script comes without its ``<script>`` tag: the page wraps it in one that carries the
+    request's Content-Security-Policy nonce (templates/plots/script.html), which this
+    library cannot know. Bokeh escapes the document's JSON inside it (no ``</script>``).
+
+    Returns
+    -------
+    script, div : str
+        JavaScript source and an HTML element.
+    """
+    return components(plot, wrap_script=False)

@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from services import acquisition
+from services.datasets.store import DatasetName
 from services.jobs import JobContext, JobFailure, Result
 from services.jobs.params import JobOutput
 from services.learning import score_parts
@@ -38,6 +39,7 @@ from services.learning.data import open_user_dataset
 from services.learning.inputs import stream
 from services.learning.labels import labelled_paths
 from services.learning.votable import write_table
+from services.storage.paths import StoragePath
 
 TITLE = "Score a dataset"
 SUMMARY = "MC-dropout predictions and acquisition scores; the spectra to label next."
@@ -56,13 +58,13 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: Annotated[Path, JobOutput("train")] = Field(description="A finished train job.")
-    dataset: str = Field(description="Name of the dataset to score (the model's grid).")
+    dataset: DatasetName = Field(description="Name of the dataset to score (the model's grid).")
     acquisition: Acquisition = Field("bald", description="How to choose spectra to label.")
     k: int = Field(2048, ge=1, le=1_000_000, description="How many spectra to select.")
     mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
     batch_size: int = Field(512, ge=1, le=65536, description="Spectra per forward batch.")
     candidate_class: str = Field("", description="List spectra predicted in this class.")
-    exclude_labelled: str = Field(
+    exclude_labelled: StoragePath = Field(
         "", description="A label snapshot in your files: select only spectra it does not label."
     )
     seed: int = Field(0, ge=0, description="Seed of dropout masks and random choices.")

@@ -27,10 +27,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.datasets.store import DatasetName
 from services.jobs import JobContext, Result, Upload
 from services.learning import metrics, plots
 from services.learning.data import labelled_inputs, open_user_dataset
 from services.learning.votable import write_table
+from services.storage.paths import StoragePath
 
 TITLE = "Train a Bayesian CNN"
 SUMMARY = "Train an MC-dropout CNN on a dataset and a label snapshot; validation and calibration."
@@ -49,9 +51,9 @@ def _ints(text: str) -> tuple[int, ...]:
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dataset: str = Field(description="Name of one of your datasets.")
+    dataset: DatasetName = Field(description="Name of one of your datasets.")
     labels: Upload | None = Field(None, description="Label snapshot (CSV: path + label columns).")
-    labels_file: str = Field("", description="Or: a label snapshot CSV in your files.")
+    labels_file: StoragePath = Field("", description="Or: a label snapshot CSV in your files.")
     target: str = Field(
         "class", description="The label column to learn (votes: the vote-count columns)."
     )

@@ -97,3 +97,13 @@ def secret_key(debug: bool) -> str:
             "characters; " + NO_KEY.split(": ", 1)[1]
         )
     return key
+
+
+def check_fetch_allow(text: str) -> None:
+    """Refuse to start with an allow-list entry that is not an IP address or network."""
+    from services.fetch.policy import parse_allow
+
+    try:
+        parse_allow(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"VOCLOUD_FETCH_ALLOW: {exc}") from None

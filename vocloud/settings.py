@@ -1,9 +1,21 @@
 """Settings of vocloud, from environment variables only (see deploy/env.example)."""
 
+from datetime import timedelta
 from importlib.util import find_spec
+from ipaddress import ip_network
 from pathlib import Path
 
-from vocloud.env import database_from_url, envbool, envint, envlist, envstr, secret_key
+from django.utils.csp import CSP
+
+from vocloud.env import (
+    check_fetch_allow,
+    database_from_url,
+    envbool,
+    envint,
+    envlist,
+    envstr,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("VOCLOUD_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -25,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "vocloud.accounts",
     "vocloud.uws",
     "vocloud.files",
@@ -42,7 +55,35 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as axes asks: it turns a log-in form answer into the lockout page (HTTP 429).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy of every page (responses with user content set a stricter one of
+# their own: vocloud/content.py). Scripts only from here or with the request's nonce; page
+# scripts put user text in with textContent, so this is the second lock, not the first.
+# Each source beyond 'self' is one that Chromium reported blocked without it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    # BokehJS puts <style> elements into its shadow roots and style= attributes on what it
+    # draws; neither can carry a nonce ("Applying inline style violates ... style-src").
+    # Styles run no script.
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    # Bokeh's toolbar icons are data: images in its stylesheets.
+    "img-src": [CSP.SELF, "data:"],
+    # sampjs talks to the SAMP Web Profile hub on the user's machine (always this URL).
+    "connect-src": [CSP.SELF, "http://localhost:21012"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Pages that draw Bokeh plots (views marked with vocloud.plots.plot_page) may also eval:
+# regl, BokehJS's WebGL layer, builds its draw calls with Function(); blocked, the plots
+# fall back to a canvas that does not keep up with 100k points.
+VOCLOUD_CSP_PLOT_PAGES = {**SECURE_CSP, "script-src": [CSP.SELF, CSP.NONCE, CSP.UNSAFE_EVAL]}
 
 ROOT_URLCONF = "vocloud.urls"
 WSGI_APPLICATION = "vocloud.wsgi.application"
@@ -57,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "vocloud.portal.context.site",
             ],
         },
@@ -73,6 +115,40 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+
+# --- log-in throttling (django-axes; vocloud/accounts/throttling.py) ------------------------
+# Failed log-ins through the form and through HTTP Basic are counted in the database, which
+# every web worker shares. A user name is refused from an address after
+# VOCLOUD_LOGIN_FAILURE_LIMIT failures, until VOCLOUD_LOGIN_COOLOFF_MINUTES have passed since
+# the last one; by name and address together, so that nobody elsewhere can lock a colleague
+# out. Against trying a few passwords on many names, an address is refused for every name
+# after VOCLOUD_LOGIN_ADDRESS_FAILURE_LIMIT failures (0: no such limit); everyone behind that
+# address (a NAT) then waits too, hence a limit far above the one per name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out client costs no password hash
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "vocloud.accounts.throttling.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = max(1, envint("VOCLOUD_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=max(1, envint("VOCLOUD_LOGIN_COOLOFF_MINUTES", 15)))
+VOCLOUD_LOGIN_ADDRESS_FAILURE_LIMIT = max(0, envint("VOCLOUD_LOGIN_ADDRESS_FAILURE_LIMIT", 50))
+# Attempts refused during a lockout do not prolong it: "wait N minutes" stays true, and a
+# refused attempt writes nothing. A success clears that name's failures at that address.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no history of successful log-ins: personal data, unbounded
+AXES_CLIENT_IP_CALLABLE = "vocloud.accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "vocloud.accounts.throttling.lockout_response"
+# X-Forwarded-For is believed only from these proxies (addresses or networks, comma-separated),
+# e.g. 127.0.0.1,::1 for deploy/nginx/vocloud.conf on the same host. Empty: REMOTE_ADDR only.
+VOCLOUD_TRUSTED_PROXIES = [
+    ip_network(proxy, strict=False) for proxy in envlist("VOCLOUD_TRUSTED_PROXIES", [])
+]
+
+# Messages pass through services.messages.for_user (no server path reaches a page).
+MESSAGE_STORAGE = "vocloud.portal.messages.UserMessageStorage"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -120,6 +196,12 @@ VOCLOUD_HEARTBEAT_TIMEOUT = envint("VOCLOUD_HEARTBEAT_TIMEOUT", 15)
 # Signed links to job results and stored files (for TOPCAT, SPLAT) stay valid this long (s).
 VOCLOUD_SIGNED_URL_LIFETIME = envint("VOCLOUD_SIGNED_URL_LIFETIME", 24 * 3600)
 VOCLOUD_WORKER_THREADS = envint("VOCLOUD_WORKER_THREADS", 8)
+# Per user: jobs kept at all, jobs queued or executing (PHASE=RUN beyond it is refused with
+# 429), and jobs executing at once (a worker defers the others, so one user cannot take every
+# worker thread while others wait).
+VOCLOUD_MAX_JOBS_PER_USER = envint("VOCLOUD_MAX_JOBS_PER_USER", 10_000)
+VOCLOUD_MAX_ACTIVE_JOBS_PER_USER = envint("VOCLOUD_MAX_ACTIVE_JOBS_PER_USER", 100)
+VOCLOUD_MAX_RUNNING_JOBS_PER_USER = envint("VOCLOUD_MAX_RUNNING_JOBS_PER_USER", 4)
 # A gpu-queue worker compiles UMAP in its job fork server at start (jobs then project warm).
 VOCLOUD_WARM_PROJECTION = envbool("VOCLOUD_WARM_PROJECTION", True)
 # Storage: the default per-user quota (the admin sets others), the largest upload, and the
@@ -129,6 +211,14 @@ VOCLOUD_MAX_UPLOAD_BYTES = envint("VOCLOUD_MAX_UPLOAD_BYTES", 2 * 1024**3)
 VOCLOUD_ARCHIVE_MAX_BYTES = envint("VOCLOUD_ARCHIVE_MAX_BYTES", 2 * 1024**3)
 VOCLOUD_ARCHIVE_MAX_MEMBERS = envint("VOCLOUD_ARCHIVE_MAX_MEMBERS", 100_000)
 VOCLOUD_ARCHIVE_MAX_RATIO = envint("VOCLOUD_ARCHIVE_MAX_RATIO", 200)
+# Outbound fetches (ingest sources, VO services, the SSAP preview): internal addresses
+# (loopback, private, link-local, ...) are refused unless listed here as IPs or CIDR
+# networks, each with an optional :port ("10.1.0.0/16, 192.168.1.5:8443"); every request
+# ends after the deadline (s) and a document read into memory (listing, VOTable) is capped.
+VOCLOUD_FETCH_ALLOW = envstr("VOCLOUD_FETCH_ALLOW", "")
+check_fetch_allow(VOCLOUD_FETCH_ALLOW)
+VOCLOUD_FETCH_DEADLINE = envint("VOCLOUD_FETCH_DEADLINE", 900)
+VOCLOUD_FETCH_MAX_DOCUMENT_BYTES = envint("VOCLOUD_FETCH_MAX_DOCUMENT_BYTES", 64 * 1024**2)
 
 LOGGING = {
     "version": 1,
@@ -136,7 +226,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("VOCLOUD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # axes logs every login at INFO (names masked): warnings are enough in the server's log
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:

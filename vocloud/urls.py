@@ -18,3 +18,6 @@ urlpatterns = [
     path("labelling/", include("vocloud.labelling.urls")),
     path("", include("vocloud.portal.urls")),
 ]
+
+# A failure answers one sentence (503 when the disk is full), never a traceback.
+handler500 = "vocloud.portal.errors.server_error"

@@ -27,12 +27,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from astropy.table import Table
+from pydantic import AfterValidator
 
 from services.datasets.grid import Grid
+from services.storage.paths import PathEscape, safe_join
 
 FORMAT_VERSION = 1
 ARRAYS = ("flux", "ivar", "mask")
@@ -75,9 +77,16 @@ def validate_name(name: str) -> str:
     return name
 
 
+# A job parameter naming a dataset: refused at job creation unless it is a plain name.
+DatasetName = Annotated[str, AfterValidator(validate_name)]
+
+
 def dataset_dir(datasets_root: Path, name: str) -> Path:
-    """Directory of dataset ``name`` under a user's ``datasets/`` (name validated)."""
-    return Path(datasets_root) / validate_name(name)
+    """Directory of dataset ``name`` under a user's ``datasets/`` (name validated, contained)."""
+    try:
+        return safe_join(Path(datasets_root), validate_name(name))
+    except PathEscape as exc:
+        raise DatasetError(str(exc)) from None
 
 
 def versions(directory: Path) -> list[int]:

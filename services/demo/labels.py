@@ -69,7 +69,7 @@ def write_labels(path: Path, rows: Iterable[Mapping[str, object]], columns: Sequ
 
 
 def read_labels(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Read a label snapshot.
+    """Read a label snapshot: UTF-8 text, with or without a byte-order mark.
 
     Returns
     -------
@@ -83,28 +83,47 @@ def read_labels(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     ------
     LabelsError
         Without a ``path`` column or a label column, with an empty, absolute, escaping
-        (``..``) or repeated path, or a row with the wrong number of cells.
+        (``..``) or repeated path, a row with the wrong number of cells, text that is not
+        UTF-8, a NUL character or a cell longer than the csv module takes. The message is
+        one sentence naming the file by its name (never its place on the server) and line.
     """
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header or PATH_COLUMN not in header or len(header) < 2:
-            raise LabelsError(f"{path}: the header needs a 'path' column and a label column")
-        rows, seen = [], set()
-        for line_no, cells in enumerate(reader, start=2):
-            if len(cells) != len(header):
-                raise LabelsError(f"{path}:{line_no}: {len(cells)} cells, expected {len(header)}")
-            row = dict(zip(header, cells, strict=True))
-            try:
-                row[PATH_COLUMN] = clean_relative(row[PATH_COLUMN]).as_posix()
-            except PathEscape as exc:
-                raise LabelsError(f"{path}:{line_no}: bad path: {exc}") from exc
-            if row[PATH_COLUMN] == ".":
-                raise LabelsError(f"{path}:{line_no}: empty path")
-            if row[PATH_COLUMN] in seen:
-                raise LabelsError(f"{path}:{line_no}: {row[PATH_COLUMN]!r} appears twice")
-            seen.add(row[PATH_COLUMN])
-            rows.append(row)
+    path = Path(path)
+    try:
+        # utf-8-sig: spreadsheets write a byte-order mark, which would otherwise end up in
+        # the first column's name ("\ufeffpath").
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return _read(path.name, csv.reader(handle))
+    except UnicodeDecodeError:
+        raise LabelsError(f"{path.name} is not UTF-8 text; save it as CSV in UTF-8.") from None
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise LabelsError(f"{path.name}: a cell is longer than {limit:,} characters.") from None
+        raise LabelsError(f"{path.name} is not a CSV file this reader takes ({exc}).") from None
+
+
+def _read(name: str, reader) -> tuple[list[str], list[dict[str, str]]]:
+    header = next(reader, None)
+    if not header or PATH_COLUMN not in header or len(header) < 2:
+        raise LabelsError(f"{name}: the header needs a 'path' column and a label column")
+    rows, seen = [], set()
+    for cells in reader:
+        where = f"{name}, line {reader.line_num}"
+        if len(cells) != len(header):
+            raise LabelsError(f"{where}: {len(cells)} cells, expected {len(header)}")
+        if any("\x00" in cell for cell in cells):
+            raise LabelsError(f"{where}: a cell holds a NUL character")
+        row = dict(zip(header, cells, strict=True))
+        try:
+            row[PATH_COLUMN] = clean_relative(row[PATH_COLUMN]).as_posix()
+        except PathEscape as exc:
+            raise LabelsError(f"{where}: bad path: {exc}") from exc
+        if row[PATH_COLUMN] == ".":
+            raise LabelsError(f"{where}: empty path")
+        if row[PATH_COLUMN] in seen:
+            raise LabelsError(f"{where}: {row[PATH_COLUMN]!r} appears twice")
+        seen.add(row[PATH_COLUMN])
+        rows.append(row)
     return [c for c in header if c != PATH_COLUMN], rows
 
 

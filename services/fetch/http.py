@@ -1,4 +1,4 @@
-"""HTTP(S) downloads with timeouts, a size cap and retries with exponential back-off."""
+"""HTTP(S) downloads under the fetch policy, with a size cap and retries with back-off."""
 
 from __future__ import annotations
 
@@ -7,108 +7,68 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import requests
 
+from services.fetch.guard import GuardedSession, iter_body
 from services.fetch.names import name_for
 from services.fetch.options import FetchError, FetchOptions, Outcome
 from services.fetch.sniff import html_instead_of_data
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "vocloud-ingest/0.1 (+https://github.com/vocloud)"
 _BLOCK = 1 << 16
 
 
-class TimeoutSession(requests.Session):
-    """A ``requests.Session`` that applies default (connect, read) timeouts to every request.
-
-    pyvo issues its requests through a session without a timeout; handing it this one
-    bounds every call.
-    """
-
-    def __init__(self, connect_timeout: float = 10.0, read_timeout: float = 60.0) -> None:
-        super().__init__()
-        self.default_timeout = (connect_timeout, read_timeout)
-        self.headers["User-Agent"] = USER_AGENT
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        return super().request(method, url, *args, **kwargs)
+def make_session(options: FetchOptions) -> GuardedSession:
+    """A session under the options' policy, with their timeouts and a pool for ``parallel``."""
+    return GuardedSession(
+        options.policy,
+        options.connect_timeout,
+        options.read_timeout,
+        pool_size=max(10, options.parallel),
+    )
 
 
-def make_session(options: FetchOptions) -> TimeoutSession:
-    """A session with the options' timeouts and a connection pool for ``parallel`` threads."""
-    session = TimeoutSession(options.connect_timeout, options.read_timeout)
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, options.parallel))
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def _status_error(response: requests.Response) -> FetchError:
+def status_error(response: requests.Response) -> FetchError:
+    """The HTTP status as one sentence; the body is never shown (it may be anyone's page)."""
     status = response.status_code
-    text = f"HTTP {status} {response.reason or ''}".strip()
+    text = f"HTTP {status} {response.reason or ''}".strip()[:80]
     if status == 204:
         return FetchError(f"{text}: the service returned no data (no overlap with the request?)")
-    if 400 <= status < 500 and status != 429:
-        body = " ".join(response.text[:300].split()) if response.text else ""
-        return FetchError(f"{text}: {body}" if body else text)
-    return FetchError(text, transient=True)
+    return FetchError(text, transient=status >= 500 or status == 429)
 
 
-def _stream_to(response: requests.Response, target: Path, options: FetchOptions) -> None:
+def _stream_to(response: requests.Response, target: Path) -> None:
     length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > options.max_bytes:
-        raise FetchError(f"larger than {options.max_mb} MB ({int(length)} bytes announced)")
     written = 0
     with target.open("wb") as out:
-        for block in response.iter_content(_BLOCK):
+        for block in iter_body(response, _BLOCK):
             written += len(block)
-            if written > options.max_bytes:
-                raise FetchError(f"larger than {options.max_mb} MB (download aborted)")
             out.write(block)
     if length.isdigit() and written < int(length):
         raise FetchError(f"truncated transfer: {written} of {length} bytes", transient=True)
 
 
 def _attempt(url: str, dest_dir: Path, options: FetchOptions, session: requests.Session) -> Outcome:
-    try:
-        with session.get(
-            url, stream=True, timeout=(options.connect_timeout, options.read_timeout)
-        ) as r:
-            if r.status_code != 200:
-                raise _status_error(r)
-            content_type = r.headers.get("Content-Type", "")
-            target = dest_dir / name_for(
-                r.url or url, content_type, r.headers.get("Content-Disposition", "")
-            )
-            try:
-                _stream_to(r, target, options)
-            except BaseException:
-                target.unlink(missing_ok=True)
-                raise
-    except requests.Timeout:
-        raise FetchError(
-            f"timed out (no answer within {options.read_timeout:g} s)", transient=True
-        ) from None
-    except requests.ConnectionError as exc:
-        message = "timed out" if "timed out" in str(exc).lower() else "connection failed"
-        raise FetchError(f"{message} ({_short(exc)})", transient=True) from None
-    except requests.RequestException as exc:
-        raise FetchError(f"request failed ({_short(exc)})", transient=True) from None
+    response = session.get(url, stream=True, max_bytes=options.max_bytes)
+    with response:
+        if response.status_code != 200:
+            raise status_error(response)
+        content_type = response.headers.get("Content-Type", "")
+        target = dest_dir / name_for(
+            response.url or url, content_type, response.headers.get("Content-Disposition", "")
+        )
+        try:
+            _stream_to(response, target)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
     problem = html_instead_of_data(target)
     if problem:
         target.unlink(missing_ok=True)
         raise FetchError(problem)
     return Outcome(url, target, content_type=content_type)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def retrying(
@@ -142,15 +102,16 @@ def download_http(
     dest_dir : Path
         Directory that receives the file, named after the server's or the URL's file name.
     options : FetchOptions
-        Timeouts, size cap and retry policy.
-    session : requests.Session, optional
-        Connection pool to use (a new one when omitted).
+        Policy, timeouts, size cap and retry policy.
+    session : GuardedSession, optional
+        Connection pool to use (a new one under ``options.policy`` when omitted).
 
     Returns
     -------
     Outcome
-        The local path, or the reason for the failure (an HTML page served instead of
-        data, a 4xx status, a size above the cap, timeouts after all retries...).
+        The local path, or the reason for the failure (an address the policy refuses, an
+        HTML page served instead of data, a 4xx status, a size above the cap, the deadline,
+        timeouts after all retries...).
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
     own = session is None

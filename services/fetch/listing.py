@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
 
+from services.fetch.http import status_error
 from services.fetch.options import FetchError, FetchOptions
 
 SCHEMES = ("http", "https", "ftp")
+MAX_PAGES = 10_000  # index pages one crawl may read
 
 
 class _LinkParser(HTMLParser):
@@ -66,43 +70,67 @@ def crawl_http(url: str, depth: int, options: FetchOptions, session: requests.Se
     depth : int
         Levels of sub-directories to follow: 0 lists only the start page's files.
     options : FetchOptions
-        Timeouts (and retries are not used: a listing that fails is an error).
-    session : requests.Session
-        Connection pool.
+        The policy caps each page (``max_document_bytes``), the files found
+        (``max_listed``) and the whole crawl's time (``deadline_s``); retries are not used:
+        a listing that fails is an error.
+    session : GuardedSession
+        Connection pool under the same policy.
 
     Raises
     ------
     FetchError
-        If the start page cannot be fetched or is not an HTML page.
+        If a page cannot be fetched or is not an HTML page, or a limit is reached.
     """
     root = url if url.endswith("/") else url + "/"
-    found: list[str] = []
+    policy = options.policy
+    deadline = time.monotonic() + policy.deadline_s
+    found: dict[str, None] = {}
     seen: set[str] = set()
     pending = [(root, 0)]
     while pending:
         page, level = pending.pop(0)
         if page in seen:
             continue
+        if len(seen) >= MAX_PAGES or time.monotonic() > deadline:
+            raise FetchError(
+                f"the directory listing is too large (more than {len(seen)} pages, or longer "
+                f"than {policy.deadline_s:g} s to read): ingest its sub-directories one by one"
+            )
         seen.add(page)
-        html = _fetch_index(page, options, session)
+        html = _fetch_index(page, session)
         files, directories = index_links(html, page, root)
-        found.extend(f for f in files if f not in found)
+        found.update(dict.fromkeys(files))
+        if len(found) > policy.max_listed:
+            raise FetchError(f"the directory listing holds more than {policy.max_listed} files")
         if level < depth:
             pending.extend((d, level + 1) for d in directories)
-    return found
+    return list(found)
 
 
-def _fetch_index(url: str, options: FetchOptions, session: requests.Session) -> str:
-    try:
-        response = session.get(url, timeout=(options.connect_timeout, options.read_timeout))
-    except requests.RequestException as exc:
-        raise FetchError(f"directory listing {url} could not be fetched ({exc})") from None
+def fetch_document(
+    session: requests.Session, url: str, params: dict[str, Any] | None = None
+) -> requests.Response:
+    """A document read into memory under the policy's document cap and deadline.
+
+    Raises
+    ------
+    FetchError
+        If it cannot be fetched (one sentence: the status, never the remote body), or is
+        larger than the cap.
+    """
+    response = session.get(url, params=params)
     if response.status_code != 200:
-        raise FetchError(f"directory listing {url}: HTTP {response.status_code}")
+        raise status_error(response)
+    return response
+
+
+def _fetch_index(url: str, session: requests.Session) -> str:
+    try:
+        response = fetch_document(session, url)
+    except FetchError as exc:
+        raise FetchError(f"directory listing {url}: {exc}") from None
     if "html" not in response.headers.get("Content-Type", "").lower():
         raise FetchError(f"{url} is not a directory listing (not an HTML page)")
-    if len(response.content) > options.max_bytes:
-        raise FetchError(f"directory listing {url} is larger than {options.max_mb} MB")
     return response.text
 
 

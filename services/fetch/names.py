@@ -1,4 +1,10 @@
-"""Safe local file names for downloaded URLs."""
+"""Safe local names for remote files: a remote name is sanitised, never joined as a path.
+
+URL path segments (after percent-decoding), FTP names and ``Content-Disposition`` file
+names become single file names made of letters, digits and ``._+-`` only, never ``.``,
+``..`` or empty, with no separator left in them. Where they are stored is decided by the
+user's storage (``services.storage``), which contains every path it is given.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,29 @@ def clean_name(name: str, default: str = "download") -> str:
     base = PurePosixPath(name.replace("\\", "/")).name
     base = _UNSAFE.sub("_", base).strip("._") or default
     return base[-150:]
+
+
+def safe_segment(segment: str, default: str = "_") -> str:
+    """One remote path segment (already percent-decoded) as a safe folder or file name.
+
+    Separators inside the segment do not survive as separators: ``"a/b"`` -> ``"a_b"``,
+    ``".."`` -> ``default``.
+    """
+    return clean_name(segment.replace("/", "_").replace("\\", "_"), default)
+
+
+def relative_folder(url: str, root: str) -> str:
+    """The folder of ``url`` under the listing ``root``, as safe names joined by ``/``.
+
+    ``http://h/data/n1/raw/a.fits`` under ``http://h/data/`` -> ``"n1/raw"``. Each segment is
+    percent-decoded, then sanitised (:func:`safe_segment`); a URL outside ``root`` gives ``""``.
+    """
+    base = urlsplit(root if root.endswith("/") else root + "/").path
+    path = urlsplit(url).path
+    if not path.startswith(base):
+        return ""
+    segments = path[len(base) :].split("/")[:-1]  # the last one is the file
+    return "/".join(safe_segment(unquote(s)) for s in segments if s)
 
 
 def disposition_name(header: str) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.fetch.policy import FetchPolicy
 
 
 class FetchError(Exception):
@@ -40,6 +44,9 @@ class FetchOptions:
         Seconds before the first retry; doubled after each further failure.
     max_backoff : float
         Upper bound of one wait between attempts (also caps ``Retry-After``).
+    policy : FetchPolicy
+        Where fetches may go, their deadline and the cap on documents read into memory
+        (by default: public addresses only).
     """
 
     parallel: int = 4
@@ -49,6 +56,7 @@ class FetchOptions:
     retries: int = 3
     backoff: float = 0.5
     max_backoff: float = 30.0
+    policy: FetchPolicy = field(default_factory=lambda: _default_policy())
 
     @property
     def max_mb(self) -> str:
@@ -58,6 +66,12 @@ class FetchOptions:
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         return min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+
+
+def _default_policy() -> FetchPolicy:
+    from services.fetch.policy import FetchPolicy
+
+    return FetchPolicy()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -24,10 +27,13 @@ def html_title(head: bytes) -> str:
 
 
 def html_instead_of_data(path: Path) -> str:
-    """A message if the file at ``path`` is an HTML page, else ``""``."""
+    """A message if the file at ``path`` is an HTML page, else ``""``.
+
+    The page's title goes to the log only: what a server says is not shown to users.
+    """
     with path.open("rb") as handle:
         head = handle.read(65536)
     if not looks_like_html(head):
         return ""
-    title = html_title(head)
-    return "the server sent an HTML page instead of data" + (f" ({title!r})" if title else "")
+    logger.info("an HTML page instead of data (title %r)", html_title(head))
+    return "the server sent an HTML page instead of data"

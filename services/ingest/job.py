@@ -13,6 +13,7 @@ from services.ingest.store import store_file
 from services.jobs import JobContext, JobFailure, Result
 from services.storage import PathEscape
 from services.storage.index import ContentIndex
+from services.storage.quota import snapshot
 from services.vo import (
     Cutout,
     VOError,
@@ -25,9 +26,10 @@ from services.vo import (
 BACKOFF_S = 0.5  # first wait before a retry; doubled after each further failure
 
 
-def fetch_options(params: Parameters) -> FetchOptions:
-    """The download policy the parameters ask for."""
+def fetch_options(params: Parameters, ctx: JobContext) -> FetchOptions:
+    """The download behaviour the parameters ask for, under the platform's fetch policy."""
     return FetchOptions(
+        policy=ctx.fetch_policy,
         parallel=params.parallel,
         connect_timeout=min(10.0, params.timeout),
         read_timeout=params.timeout,
@@ -37,22 +39,24 @@ def fetch_options(params: Parameters) -> FetchOptions:
     )
 
 
-def target_folder(params: Parameters, ctx: JobContext) -> Path:
-    """The destination inside the user's ``files/``; never outside it."""
+def target_relative(params: Parameters, ctx: JobContext) -> str:
+    """The destination inside the user's ``files/`` as they wrote it; checked to stay inside."""
     relative = params.target.strip() or f"ingest/{ctx.job_id}"
     try:
-        return ctx.user_space.resolve(relative)
+        ctx.user_space.resolve(relative)
     except PathEscape as exc:
-        raise JobFailure(f"TARGET {relative!r} is not a folder in your storage ({exc})") from None
+        raise JobFailure(f"TARGET is not a folder in your storage: {exc}") from None
+    return relative
 
 
 class Ingestion:
     """The state of one run: the report rows so far and the progress counters."""
 
-    def __init__(self, params: Parameters, ctx: JobContext, folder: Path) -> None:
-        self.params, self.ctx, self.folder = params, ctx, folder
-        self.options = fetch_options(params)
-        self.files_root = ctx.user_space.files
+    def __init__(self, params: Parameters, ctx: JobContext, target: str) -> None:
+        self.params, self.ctx, self.target = params, ctx, target
+        self.options = fetch_options(params, ctx)
+        self.space = ctx.user_space
+        self.files_root = self.space.files
         self.index = ContentIndex(ctx.user_space.index_path)
         self.cutout = Cutout(params.cutout_band, params.cutout_circle)
         self.rows: list[Row] = []
@@ -63,7 +67,13 @@ class Ingestion:
         self.ctx.progress(0.05 + 0.9 * self.done / max(1, self.total), message)
 
     def store(self, path: Path, item: Item) -> None:
-        row = store_file(path, item.source, self.folder / item.subdir, self.files_root, self.index)
+        try:  # the one containment point: target and sub-folder stay in the user's files
+            folder = self.space.resolve(self.target, item.subdir)
+        except PathEscape as exc:
+            path.unlink(missing_ok=True)
+            self.fail(item, f"not stored: {exc}")
+            return
+        row = store_file(path, item.source, folder, self.files_root, self.index, self.ctx.admit)
         if row.status == "ok" and item.note:
             row.reason = item.note
         self.rows.append(row)
@@ -145,11 +155,12 @@ def _summary(rows: list[Row]) -> str:
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
     """Ingest every source of ``params`` into the target folder; see :mod:`services.ingest`."""
-    folder = target_folder(params, ctx)
+    target = target_relative(params, ctx)
     ctx.progress(0.0, "collecting the sources", force=True)
-    ingestion = Ingestion(params, ctx, folder)
+    ingestion = Ingestion(params, ctx, target)
     with make_session(ingestion.options) as session:
-        gathered = gather(params, ctx.work_dir, ingestion.options, session)
+        room = snapshot(ctx.user_space, ctx.quota).free_bytes if ctx.quota else None
+        gathered = gather(params, ctx.work_dir, ingestion.options, session, room)
     ingestion.rows.extend(Row(source, reason=reason) for source, reason in gathered.failures)
     try:
         ingestion.run(gathered.items)
@@ -160,7 +171,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     rows = ingestion.rows
     write_report(rows, ctx.results_dir / "report.vot", gathered.notes)
     n = counts(rows)
-    ctx.logger.info("ingest: %s into %s; %s", n, folder, "; ".join(gathered.notes) or "")
+    ctx.logger.info("ingest: %s into %s; %s", n, target, "; ".join(gathered.notes) or "")
     ctx.progress(1.0, f"{n['ok']} stored, {n['skipped']} skipped, {n['failed']} failed", force=True)
     if rows and n["failed"] == len(rows):
         raise JobFailure(_summary(rows))

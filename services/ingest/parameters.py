@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.jobs import Upload
+from services.storage.paths import StoragePath
 from services.vo import check_band, check_time, parse_pos
 
 SOURCES = ("upload", "url", "url_list", "votable", "votable_url", "ssap_url")
@@ -26,7 +27,7 @@ def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    target: str = Field(
+    target: StoragePath = Field(
         "",
         max_length=500,
         description="Folder in your storage that receives the spectra "

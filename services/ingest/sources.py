@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tarfile
 import zipfile
@@ -11,8 +12,9 @@ from pathlib import Path
 import requests
 
 from services.fetch import FetchError, FetchOptions, crawl_ftp, crawl_http, read_url_list
+from services.fetch.names import relative_folder
 from services.ingest.parameters import Parameters
-from services.storage.archives import ArchiveError, extract, is_archive
+from services.storage.archives import ArchiveError, Limits, extract, is_archive
 from services.vo import VOError, parse_pos, ssap_query, votable_access_rows
 
 logger = logging.getLogger(__name__)
@@ -57,12 +59,27 @@ class Gathered:
 
 
 def gather(
-    params: Parameters, work_dir: Path, options: FetchOptions, session: requests.Session
+    params: Parameters,
+    work_dir: Path,
+    options: FetchOptions,
+    session: requests.Session,
+    room_bytes: int | None = None,
 ) -> Gathered:
-    """Collect the items of every source given; a failing source is recorded, not raised."""
+    """Collect the items of every source given; a failing source is recorded, not raised.
+
+    ``room_bytes``: what the owner's quota has free; an uploaded archive that expands to
+    more is refused while it is extracted (not after filling the disk).
+    """
     found = Gathered()
+    limits = Limits()
+    if room_bytes is not None:
+        limits = dataclasses.replace(
+            limits,
+            max_total_bytes=min(limits.max_total_bytes, room_bytes),
+            total_reason="what your storage quota has free",
+        )
     steps = [
-        (params.upload, lambda: _upload(params.upload, work_dir / "upload")),
+        (params.upload, lambda: _upload(params.upload, work_dir / "upload", limits)),
         (params.url, lambda: _url(params.url, params.depth, options, session)),
         (params.url_list, lambda: [Item(u, url=u) for u in read_url_list(params.url_list)]),
         (params.votable, lambda: _votable(params.votable, session)),
@@ -83,11 +100,11 @@ def _name(value: object) -> str:
     return value.name if isinstance(value, Path) else str(value)
 
 
-def _upload(path: Path, dest: Path) -> list[Item]:
+def _upload(path: Path, dest: Path, limits: Limits) -> list[Item]:
     """Extract an archive safely (``..``, links and bombs are refused) or take the file."""
     if not _looks_like_archive(path):
         return [Item(path.name, local=path)]
-    files = extract(path, dest)
+    files = extract(path, dest, limits)
     items = []
     for file in sorted(files):
         member = file.relative_to(dest).as_posix()
@@ -122,14 +139,12 @@ def _url(url: str, depth: int, options: FetchOptions, session: requests.Session)
 
 
 def _tree(root: str, urls: list[str]) -> list[Item]:
-    """Items that keep the listing's sub-directories under the target folder."""
-    base = root if root.endswith("/") else root + "/"
-    items = []
-    for url in urls:
-        relative = url[len(base) :] if url.startswith(base) else ""
-        subdir = relative.rsplit("/", 1)[0] if "/" in relative else ""
-        items.append(Item(url, url=url, subdir=requests.utils.unquote(subdir)))
-    return items
+    """Items that keep the listing's sub-directories under the target folder.
+
+    The sub-directories are the remote names sanitised into safe folder names (never the
+    remote path itself); the storage contains them again when the files are stored.
+    """
+    return [Item(url, url=url, subdir=relative_folder(url, root)) for url in urls]
 
 
 def _is_html(url: str, session: requests.Session) -> bool:
@@ -138,8 +153,8 @@ def _is_html(url: str, session: requests.Session) -> bool:
         with session.get(url, stream=True) as response:
             kind = response.headers.get("Content-Type", "").lower()
             return response.status_code == 200 and "html" in kind
-    except requests.RequestException:
-        return False  # the download reports the error with retries
+    except FetchError:
+        return False  # the download reports the error (a refusal, a timeout) with retries
 
 
 def _votable(source: Path | str, session: requests.Session) -> list[Item]:

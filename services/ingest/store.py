@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from services.ingest.report import Row
 from services.spectra import Spectrum, SpectrumReadError, read_spectrum
 from services.storage.index import ContentIndex, Entry, sha256_file
 from services.storage.paths import relative_to, unique_path
+from services.storage.quota import QuotaExceeded
+
+# admit(n_bytes, action): a context in which n_bytes may be written into the user's space
+Admit = Callable[[int, str], AbstractContextManager]
+
+
+def _admit_all(n_bytes: int, action: str) -> AbstractContextManager:
+    return contextlib.nullcontext()
 
 
 def _describe(spectrum: Spectrum, source: str) -> Row:
@@ -24,7 +35,12 @@ def _describe(spectrum: Spectrum, source: str) -> Row:
 
 
 def store_file(
-    staged: Path, source: str, folder: Path, files_root: Path, index: ContentIndex
+    staged: Path,
+    source: str,
+    folder: Path,
+    files_root: Path,
+    index: ContentIndex,
+    admit: Admit = _admit_all,
 ) -> Row:
     """Read ``staged`` as a spectrum; move it into ``folder`` unless its bytes are known.
 
@@ -41,6 +57,9 @@ def store_file(
         The user's ``files/`` (report paths are relative to it).
     index : ContentIndex
         The user's content index: a known SHA-256 makes the item ``skipped``.
+    admit : callable
+        ``admit(n_bytes, action)``: the context in which the file is moved in, refusing it
+        (``QuotaExceeded``) when it does not fit the owner's quota.
     """
     try:
         spectrum = read_spectrum(staged)
@@ -56,9 +75,15 @@ def store_file(
         return row
     if known is not None:  # its file was deleted behind the index's back
         index.forget_paths(known.path)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = unique_path(folder / staged.name)
-    shutil.move(staged, target)
+    try:
+        with admit(staged.stat().st_size, "Ingest"):
+            folder.mkdir(parents=True, exist_ok=True)
+            target = unique_path(folder / staged.name)
+            shutil.move(staged, target)
+    except QuotaExceeded as exc:
+        staged.unlink(missing_ok=True)
+        row.reason = str(exc)
+        return row
     row.path = relative_to(files_root, target)
     entry = Entry(row.sha256, row.path, target.stat().st_size, row.format, source)
     if not index.add(entry):  # another job stored the same bytes meanwhile

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from services.fetch.policy import FetchPolicy
+from services.storage.quota import QuotaSpec, admitted
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -46,12 +50,18 @@ class JobContext:
         read or write the user's files and datasets.
     report : callable
         ``report(fraction, message)`` sends progress to the platform.
+    fetch_policy : FetchPolicy
+        Where the job may fetch from and how much (by default: public addresses only).
+    quota : QuotaSpec, optional
+        The owner's storage limit; writes into their space go through :meth:`admit`.
     """
 
     job_id: str
     job_dir: Path
     user_root: Path | None = None
     report: ProgressCallback = lambda fraction, message: None
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+    quota: QuotaSpec | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("vocloud.job"))
     min_report_interval: float = 0.2
     _last_report: float = field(default=0.0, repr=False)
@@ -64,6 +74,15 @@ class JobContext:
         if self.user_root is None:
             raise RuntimeError("this job was started without the owner's storage")
         return UserSpace(self.user_root).ensure()
+
+    @contextlib.contextmanager
+    def admit(self, needed_bytes: int, action: str) -> Iterator[None]:
+        """Write ``needed_bytes`` into the owner's space within their quota (atomically).
+
+        Raises ``services.storage.quota.QuotaExceeded`` if they do not fit.
+        """
+        with admitted(self.user_space, self.quota, needed_bytes, action):
+            yield
 
     @property
     def results_dir(self) -> Path:

@@ -22,8 +22,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from services.fetch.policy import FetchPolicy
 from services.jobs.context import JobContext, Result
 from services.jobs.errors import JobFailure
+from services.storage.paths import PathEscape
+from services.storage.quota import QuotaExceeded, QuotaSpec
 
 # Modules imported once by the fork server, so that each job process starts in ~10 ms.
 PRELOAD = ["numpy", "pydantic", "astropy.table", "astropy.io.votable", "services.jobs.context"]
@@ -148,6 +151,8 @@ def start(
     *,
     entry: str = "run",
     extra: Any = None,
+    fetch_policy: FetchPolicy | None = None,
+    quota: QuotaSpec | None = None,
 ) -> JobProcess:
     """Start ``module.<entry>(module.Parameters(**params), [extra,] ctx)`` in a new process.
 
@@ -161,9 +166,10 @@ def start(
     messages_r, messages_w = ctx.Pipe(duplex=False)
     lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
     call = (module, entry, extra)
+    grants = (fetch_policy or FetchPolicy(), quota)
     process = ctx.Process(
         target=_child_main,
-        args=(call, params, job_id, str(job_dir), user_root, messages_w, lifeline_r),
+        args=(call, params, job_id, str(job_dir), user_root, grants, messages_w, lifeline_r),
         name=f"vocloud-job-{job_id}",
         daemon=False,
     )
@@ -195,6 +201,7 @@ def _child_main(
     job_id: str,
     job_dir_name: str,
     user_root: Path | None,
+    grants: tuple[FetchPolicy, QuotaSpec | None],
     messages: Connection,
     lifeline: Connection,
 ) -> None:
@@ -206,8 +213,15 @@ def _child_main(
     def report(fraction: float, message: str) -> None:
         messages.send(("progress", {"fraction": fraction, "message": message}))
 
+    fetch_policy, quota = grants
     ctx = JobContext(
-        job_id=job_id, job_dir=job_dir, user_root=user_root, report=report, logger=logger
+        job_id=job_id,
+        job_dir=job_dir,
+        user_root=user_root,
+        report=report,
+        logger=logger,
+        fetch_policy=fetch_policy,
+        quota=quota,
     )
     module, entry, extra = call
     try:
@@ -220,17 +234,25 @@ def _child_main(
         else:
             payload = {"results": [], "value": value}
         messages.send(("done", payload))
-    except JobFailure as exc:
+    except (JobFailure, PathEscape, QuotaExceeded) as exc:  # refusals meant for the user
         logger.error("job failed: %s", exc)
         messages.send(
             (
                 "failed",
-                {"type": exc.error_type, "message": str(exc), "detail": traceback.format_exc()},
+                {
+                    "type": getattr(exc, "error_type", "fatal"),
+                    "message": str(exc),
+                    "detail": traceback.format_exc(),
+                },
             )
         )
     except Exception as exc:  # the job's own bug, or a full disk: reported, never lost
         logger.exception("job crashed")
-        error_type, message = "fatal", f"{type(exc).__name__}: {exc}"
+        # One line of the error for the owner (paths are cut where it is stored); the
+        # traceback goes to the job's log and error_detail.
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        error_type = "fatal"
+        message = f"The job stopped on an unexpected error ({type(exc).__name__}: {first})."
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             shutil.rmtree(job_dir / "results", ignore_errors=True)  # half-written: worthless
             error_type = "transient"

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from services.datasets.store import DatasetError, open_dataset
+from services.datasets.store import DatasetError, dataset_dir, open_dataset
 from services.jobs import JobContext, JobFailure
 from services.learning import labels as snapshot
 from services.learning.inputs import gather
 
 
 def open_user_dataset(ctx: JobContext, name: str):
-    """One of the owner's datasets, or a clear JobFailure."""
+    """One of the owner's datasets, or a clear JobFailure (the name stays in their space)."""
     try:
-        return open_dataset(ctx.user_space.datasets / name)
+        return open_dataset(dataset_dir(ctx.user_space.datasets, name))
     except (DatasetError, OSError) as exc:
         raise JobFailure(f"dataset {name!r}: {exc}") from None
 

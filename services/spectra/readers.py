@@ -19,7 +19,13 @@ import os
 import zlib
 
 from services.spectra.fits_readers import read_fits
-from services.spectra.sniff import FITS_SUFFIXES, describe_foreign, read_head, sniff
+from services.spectra.sniff import (
+    FITS_SUFFIXES,
+    check_expanded_size,
+    describe_foreign,
+    read_head,
+    sniff,
+)
 from services.spectra.spectrum import Spectrum, SpectrumReadError
 from services.spectra.text_reader import read_text
 from services.spectra.votable_reader import read_votable
@@ -101,6 +107,7 @@ def read_spectrum(path: str | os.PathLike[str]) -> Spectrum:
         FITS/VOTable/text, or without a wavelength axis. Never another exception type.
     """
     name = os.fspath(path)
+    check_expanded_size(name)
     kind = sniff_format(name)
     reader = {"fits": read_fits, "votable": read_votable, "text": read_text}[kind]
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from typing import BinaryIO
 
 __all__ = ["FITS_SUFFIXES", "HEAD_BYTES", "describe_foreign", "open_binary", "sniff"]
@@ -32,6 +33,39 @@ def open_binary(path: str) -> BinaryIO:
         return fh
     fh.close()
     return gzip.open(path, "rb")  # type: ignore[return-value]
+
+
+# A spectrum is a few MB; a gzipped file that expands beyond this is a decompression bomb
+# (a 200 MB download could otherwise become hundreds of GB in a job's memory).
+MAX_EXPANDED_BYTES = 512 * 1024**2
+
+
+def check_expanded_size(path: str, limit: int = MAX_EXPANDED_BYTES) -> None:
+    """Refuse a gzipped file that expands to more than ``limit`` bytes (streamed, not kept).
+
+    Raises
+    ------
+    SpectrumReadError
+        Naming the file and the limit.
+    """
+    from services.spectra.spectrum import SpectrumReadError
+
+    expanded = 0
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) != _GZIP_MAGIC:
+                return
+        with gzip.open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                expanded += len(block)
+                if expanded > limit:
+                    break
+    except (OSError, EOFError, zlib.error):
+        return  # missing, unreadable or corrupt: the reader says which
+    if expanded > limit:
+        raise SpectrumReadError(
+            path, f"expands to more than {limit // 1024**2} MB when decompressed"
+        )
 
 
 def describe_foreign(head: bytes) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from services.messages import os_reason
 from services.storage.paths import PathEscape, clean_relative, unique_path
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2")
@@ -30,6 +31,8 @@ class Limits:
     max_members: int = 100_000
     max_ratio: float = 200.0  # uncompressed / compressed, for the whole archive
     min_ratio_bytes: int = 10 * 1024**2  # the ratio is checked once this much is out
+    # why max_total_bytes is what it is, for the message that refuses an archive over it
+    total_reason: str = "a zip bomb?"
 
 
 def is_archive(name: str) -> bool:
@@ -53,7 +56,10 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> list[Path]:
     except ArchiveError:
         _remove(written, dest)
         raise
-    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as exc:
+    except OSError as exc:  # the disk, not the archive: say what, never where
+        _remove(written, dest)
+        raise ArchiveError(f"{archive.name}: could not be extracted ({os_reason(exc)})") from None
+    except (EOFError, zipfile.BadZipFile, tarfile.TarError) as exc:
         _remove(written, dest)
         raise ArchiveError(f"{archive.name}: corrupt or unreadable archive ({exc})") from None
     return written
@@ -78,7 +84,7 @@ def _extract_members(archive: Path, dest: Path, limits: Limits, written: list[Pa
                 if total > limits.max_total_bytes:
                     raise ArchiveError(
                         f"{archive.name}: expands to more than "
-                        f"{limits.max_total_bytes} bytes (a zip bomb?)"
+                        f"{limits.max_total_bytes} bytes ({limits.total_reason})"
                     )
                 if total > limits.min_ratio_bytes and total / compressed > limits.max_ratio:
                     raise ArchiveError(

@@ -24,7 +24,7 @@ from services.storage.layout import UserSpace
 from services.storage.listing import tree_size
 from services.storage.manager import StorageError, existing, relative_path
 from services.storage.paths import PathEscape, clean_relative, unique_path
-from services.storage.quota import Quota
+from services.storage.quota import Quota, QuotaSpec, admitted, snapshot
 
 
 class Incoming(Protocol):
@@ -57,7 +57,7 @@ def store_uploads(
     space: UserSpace,
     folder: str,
     uploads: list[Upload],
-    quota: Quota,
+    spec: QuotaSpec | None,
     *,
     extract_archives: bool = False,
     limits: Limits | None = None,
@@ -75,6 +75,7 @@ def store_uploads(
     """
     dest = existing(space, folder, folder=True)
     targets = [(_clean(upload.relative), upload) for upload in uploads]
+    quota = snapshot(space, spec)  # early refusals; the final word is admitted()'s
     quota.check(sum(upload.source.size or 0 for upload in uploads), "Upload")
     staging = space.scratch / uuid.uuid4().hex
     try:
@@ -87,8 +88,9 @@ def store_uploads(
                 stored.archives += 1
             else:
                 _write(unique_path(tree / relative), upload.source)
-        quota.check(tree_size(tree), "Extraction" if stored.archives else "Upload")
-        _merge(space, tree, dest, stored)
+        action = "Extraction" if stored.archives else "Upload"
+        with admitted(space, spec, tree_size(tree), action):
+            _merge(space, tree, dest, stored)
         return stored
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -121,6 +123,8 @@ def _unpack(
     quota.check(tree_size(tree) + declared_size(archive), "Extraction")
     room = max(1, quota.free_bytes - tree_size(tree))
     capped = dataclasses.replace(limits, max_total_bytes=min(limits.max_total_bytes, room))
+    if room < limits.max_total_bytes:
+        capped = dataclasses.replace(capped, total_reason="what your storage quota has free")
     extract(archive, tree / relative.parent, capped)
     archive.unlink()
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.storage.paths import safe_join
+from services.storage.paths import PathEscape, safe_join
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,17 @@ class UserSpace:
             path.mkdir(parents=True, exist_ok=True)
         return self
 
-    def resolve(self, relative: str) -> Path:
-        """A path inside ``files/``; raises PathEscape for anything that leaves it."""
-        return safe_join(self.files, relative)
+    def resolve(self, *relatives: str) -> Path:
+        """A path inside ``files/`` (the parts joined by ``/``); PathEscape for anything that
+        leaves it."""
+        return safe_join(self.files, "/".join(r for r in relatives if r))
+
+    def dataset(self, name: str) -> Path:
+        """The directory of dataset ``name`` inside ``datasets/``; PathEscape for a name that
+        is not a plain name (``..``, a separator) or would leave it."""
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise PathEscape(f"{name[:80]!r} is not a dataset name")
+        return safe_join(self.datasets, name)
 
     def usage_bytes(self) -> int:
         """Bytes used by files and datasets (what the quota limits)."""

@@ -16,7 +16,7 @@ from services.storage.index import ContentIndex
 from services.storage.layout import UserSpace
 from services.storage.listing import tree_size
 from services.storage.paths import unique_path
-from services.storage.quota import Quota
+from services.storage.quota import QuotaSpec, admitted, forget_usage
 
 MAX_NAME_LENGTH = 255
 
@@ -113,27 +113,27 @@ def move(space: UserSpace, relatives: list[str], folder: str) -> list[str]:
     return [_relocate(space, source, target) for source, target in plan]
 
 
-def copy(space: UserSpace, relatives: list[str], folder: str, quota: Quota) -> list[str]:
+def copy(space: UserSpace, relatives: list[str], folder: str, quota: QuotaSpec | None) -> list[str]:
     """Copy files and folders into ``folder`` (``name (1)`` on a clash), within the quota."""
     dest = existing(space, folder, folder=True)
     sources = [_movable(space, relative) for relative in relatives]
     for source in sources:
         if source.is_dir() and dest.is_relative_to(source):
             raise StorageError(f"{source.name!r} cannot be copied into itself.")
-    quota.check(sum(tree_size(source) for source in sources), "Copy")
     done: list[Path] = []
-    try:
-        for source in sources:
-            target = unique_path(dest / source.name)
-            done.append(target)
-            if source.is_dir():
-                shutil.copytree(source, target, ignore=_links)
-            else:
-                shutil.copy2(source, target)
-    except OSError:
-        for target in done:
-            _remove(target)
-        raise
+    with admitted(space, quota, sum(tree_size(source) for source in sources), "Copy"):
+        try:
+            for source in sources:
+                target = unique_path(dest / source.name)
+                done.append(target)
+                if source.is_dir():
+                    shutil.copytree(source, target, ignore=_links)
+                else:
+                    shutil.copy2(source, target)
+        except OSError:
+            for target in done:
+                _remove(target)
+            raise
     return [relative_path(space, target) for target in done]
 
 
@@ -146,6 +146,7 @@ def delete(space: UserSpace, relatives: list[str]) -> int:
             _remove(path)
             if index is not None:
                 index.forget_paths(relative)
+    forget_usage(space)
     return len(paths)
 
 

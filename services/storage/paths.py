@@ -1,32 +1,52 @@
-"""Paths given by users, resolved so that they never leave their base directory."""
+"""Paths given by users, resolved so that they never leave their base directory.
+
+:func:`safe_join` is the one containment point: every user-controlled name (a path typed in
+the portal, a UWS parameter, an archive member, an ingest target, a dataset or label file)
+becomes a path under a user's storage only through it (via :class:`UserSpace` methods).
+Names that come from remote servers are sanitised first (``services.fetch.names``) and
+then contained like any other.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+MAX_NAME_BYTES = 255  # one file or folder name (what Linux file systems allow)
+MAX_PATH_BYTES = 3000  # a whole relative path, well under PATH_MAX with the storage root
 
 
 class PathEscape(ValueError):
-    """A path that would leave the user's storage (``..``, absolute, or via a symlink)."""
+    """A path that would leave the user's storage (``..``, absolute, or via a symlink), or
+    one the file system cannot hold (a name over 255 bytes); the message is for the user."""
 
 
 def clean_relative(relative: str) -> PurePosixPath:
-    """A user-given relative path, normalised; refuses absolute paths, ``..`` and NUL.
+    """A user-given relative path, normalised; refuses absolute paths, ``..``, NUL and
+    names too long for the file system.
 
     Parameters
     ----------
     relative : str
         Path with ``/`` separators, as sent by a browser or found in an archive.
     """
+    shown = relative if len(relative) <= 80 else relative[:77] + "..."
     if "\x00" in relative:
-        raise PathEscape(f"{relative!r}: NUL in a path")
+        raise PathEscape(f"{shown!r}: NUL in a path")
     text = relative.replace("\\", "/")
     path = PurePosixPath(text)
     if path.is_absolute() or (len(text) > 1 and text[1] == ":"):
-        raise PathEscape(f"{relative!r}: absolute paths are not allowed")
+        raise PathEscape(f"{shown!r}: absolute paths are not allowed")
     parts = [part for part in path.parts if part not in ("", ".")]
     if ".." in parts:
-        raise PathEscape(f"{relative!r}: '..' is not allowed")
+        raise PathEscape(f"{shown!r}: '..' is not allowed")
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+        raise PathEscape(f"{shown!r}: a name is longer than {MAX_NAME_BYTES} bytes")
+    if len(text.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise PathEscape(f"{shown!r}: the path is longer than {MAX_PATH_BYTES} bytes")
     return PurePosixPath(*parts) if parts else PurePosixPath(".")
 
 
@@ -36,13 +56,14 @@ def safe_join(base: Path, relative: str) -> Path:
     Raises
     ------
     PathEscape
-        If the path is absolute, contains ``..`` or resolves outside ``base``.
+        If the path is absolute, contains ``..``, resolves outside ``base`` or is too long.
     """
     clean = clean_relative(relative)
     root = base.resolve()
     target = (root / clean).resolve()
     if target != root and not target.is_relative_to(root):
-        raise PathEscape(f"{relative!r} leaves the storage")
+        shown = relative if len(relative) <= 80 else relative[:77] + "..."
+        raise PathEscape(f"{shown!r} leaves the storage")
     return target
 
 
@@ -67,3 +88,28 @@ def unique_path(path: Path) -> Path:
         if not candidate.exists() and not candidate.is_symlink():
             return candidate
     raise FileExistsError(f"Too many files called {path.name}.")
+
+
+def check_relative(relative: str) -> str:
+    """``relative`` if it can name something inside a storage (for parameter validation).
+
+    Raises
+    ------
+    PathEscape
+        (a ``ValueError``) for an absolute path, ``..``, NUL or an over-long name.
+    """
+    clean_relative(relative)
+    return relative
+
+
+def check_relative_list(text: str) -> str:
+    """``text`` if each of its comma-separated paths passes :func:`check_relative`."""
+    for item in text.split(","):
+        check_relative(item.strip())
+    return text
+
+
+# A job parameter naming files in the owner's storage: refused at job creation when it could
+# only leave it; the job resolves it through ``UserSpace.resolve`` again when it runs.
+StoragePath = Annotated[str, AfterValidator(check_relative)]
+StoragePaths = Annotated[str, AfterValidator(check_relative_list)]

@@ -11,6 +11,7 @@ import requests
 from astropy.io.votable import parse
 from astropy.io.votable.tree import Field, TableElement
 
+from services.fetch import FetchError, fetch_document
 from services.vo.errors import ServiceError, VOError
 
 DATALINK_MIME = "application/x-votable+xml;content=datalink"
@@ -145,8 +146,8 @@ def votable_access_rows(
     ----------
     source : Path or str
         A local VOTable file, or an http(s) URL to fetch one from.
-    session : requests.Session, optional
-        Used for URLs (with its timeouts).
+    session : GuardedSession
+        Used for URLs: the fetch policy (addresses, size cap, deadline) applies.
 
     Raises
     ------
@@ -156,7 +157,9 @@ def votable_access_rows(
     if isinstance(source, Path):
         data, name = source.read_bytes(), source.name
     else:
-        data, name = _fetch(source, session or requests.Session()), source
+        if session is None:
+            raise ServiceError("no session to fetch the VOTable with")
+        data, name = _fetch(source, session), source
     document = parse_votable_bytes(data, name)
     tables = list(document.iter_tables())
     if not tables:
@@ -172,9 +175,6 @@ def votable_access_rows(
 
 def _fetch(url: str, session: requests.Session) -> bytes:
     try:
-        response = session.get(url)
-    except requests.RequestException as exc:
-        raise ServiceError(f"{url} could not be fetched ({exc})") from None
-    if response.status_code != 200:
-        raise ServiceError(f"{url}: HTTP {response.status_code} {response.reason}")
-    return response.content
+        return fetch_document(session, url).content
+    except FetchError as exc:
+        raise ServiceError(f"{url}: {exc}") from None

@@ -13,6 +13,7 @@ import requests
 from pyvo.dal import DALServiceError
 from pyvo.dal.adhoc import DatalinkResults
 
+from services.fetch import FetchError, fetch_document
 from services.vo.access import parse_votable_bytes
 from services.vo.errors import VOError
 
@@ -77,14 +78,12 @@ def parse_datalink(data: bytes, source: str) -> DatalinkResults:
 
 
 def fetch_datalink(url: str, session: requests.Session) -> DatalinkResults:
-    """Download and parse a DataLink document (with the session's timeouts)."""
+    """Download and parse a DataLink document (under the session's fetch policy)."""
     try:
-        response = session.get(url)
-    except requests.RequestException as exc:
-        raise VOError(f"DataLink {url} could not be fetched ({exc})") from None
-    if response.status_code != 200:
-        raise VOError(f"DataLink {url}: HTTP {response.status_code} {response.reason}")
-    return parse_datalink(response.content, url)
+        data = fetch_document(session, url).content
+    except FetchError as exc:
+        raise VOError(f"DataLink {url}: {exc}") from None
+    return parse_datalink(data, url)
 
 
 def resolve(links: DatalinkResults, cutout: Cutout | None = None) -> list[Link]:

@@ -11,8 +11,10 @@ from astropy.table import Table
 from pyvo.dal import DALFormatError, DALQueryError, DALServiceError, SSAService
 from pyvo.dal.adhoc import DatalinkQuery
 from pyvo.dal.exceptions import DALOverflowWarning
+from pyvo.dal.ssa import SSAResults
 
-from services.vo.access import AccessRow, access_rows
+from services.fetch import FetchError, fetch_document
+from services.vo.access import AccessRow, access_rows, parse_votable_bytes
 from services.vo.errors import QueryError, ServiceError, VOError
 
 DATALINK_IVOID = "ivo://ivoa.net/std/datalink"
@@ -87,8 +89,8 @@ def ssap_query(
     ----------
     url : str
         The service's base URL.
-    session : requests.Session
-        Carries the timeouts (see :class:`services.fetch.TimeoutSession`).
+    session : GuardedSession
+        Carries the fetch policy and the timeouts (:class:`services.fetch.GuardedSession`).
     pos : (float, float), optional
         Search centre (ICRS RA, Dec) in degrees.
     size : float, optional
@@ -110,7 +112,7 @@ def ssap_query(
     query = SSAService(url, session=session).create_query()
     for key, value in _parameters(pos, size, band, time, format, maxrec, extra).items():
         query[key] = value
-    results = _execute(query, url)
+    results = _execute(query, url, session)
     table = results.resultstable
     try:
         rows = access_rows(table)
@@ -124,14 +126,24 @@ def ssap_query(
     )
 
 
-def _execute(query, url: str):
+def _execute(query, url: str, session: requests.Session) -> SSAResults:
+    """The query's answer, fetched under the session's policy (pyvo only parses it)."""
+    try:
+        data = fetch_document(session, query.queryurl, params=dict(query.items())).content
+    except FetchError as exc:
+        raise ServiceError(f"the SSAP service at {url} failed: {exc}") from None
+    try:
+        votable = parse_votable_bytes(data, url)
+    except VOError:
+        raise ServiceError(f"the SSAP service at {url} did not answer with a VOTable") from None
     try:
         with warnings.catch_warnings():
             # OVERFLOW is reported through ``truncated``, not as a warning
             warnings.simplefilter("ignore", DALOverflowWarning)
-            return query.execute()
+            return SSAResults(votable, url=query.queryurl, session=session)
     except DALQueryError as exc:
-        raise QueryError(f"the SSAP service reported an error: {exc.reason or exc}") from None
+        reason = " ".join(str(exc.reason or exc).split())[:300]
+        raise QueryError(f"the SSAP service reported an error: {reason}") from None
     except (DALServiceError, DALFormatError) as exc:
         raise ServiceError(f"the SSAP service at {url} failed: {_reason(exc)}") from None
 

@@ -61,21 +61,33 @@
     showPerformance(data.performance);
   }
 
+  // User text (class names) goes into the page as text nodes only, never as HTML.
+  function cell(tag, text) {
+    const element = document.createElement(tag);
+    element.textContent = String(text);
+    return element;
+  }
+
+  function row(tag, ...texts) {
+    const tr = document.createElement("tr");
+    tr.append(...texts.map((text) => cell(tag, text)));
+    return tr;
+  }
+
   function showCounts(counts) {
-    const rows = Object.entries(counts.labels).map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`);
-    rows.push(`<tr><td>not sure</td><td>${counts.not_sure}</td></tr>`);
-    rows.push(`<tr><td>bad data</td><td>${counts.bad_data}</td></tr>`);
-    rows.push(`<tr><th>total</th><th>${counts.total}</th></tr>`);
-    document.getElementById("counts").innerHTML = rows.join("");
+    const rows = Object.entries(counts.labels).map(([name, n]) => row("td", name, n));
+    rows.push(row("td", "not sure", counts.not_sure), row("td", "bad data", counts.bad_data));
+    rows.push(row("th", "total", counts.total));
+    document.getElementById("counts").replaceChildren(...rows);
   }
 
   function showPerformance(rates) {
     const table = document.getElementById("performance");
-    if (!rates || !rates.length) { table.innerHTML = ""; return; }
+    if (!rates || !rates.length) { table.replaceChildren(); return; }
     const pct = (x) => (100 * x).toFixed(0);
-    table.innerHTML = "<tr><th>class</th><th>checked</th><th>rate (95 %)</th></tr>" + rates.map(
-      (r) => `<tr><td>${r.class}</td><td>${r.correct}/${r.checked}</td>` +
-        `<td>${pct(r.rate)} % [${pct(r.low)}, ${pct(r.high)}]</td></tr>`).join("");
+    const rows = rates.map((r) => row("td", r.class, `${r.correct}/${r.checked}`,
+      `${pct(r.rate)} % [${pct(r.low)}, ${pct(r.high)}]`));
+    table.replaceChildren(row("th", "class", "checked", "rate (95 %)"), ...rows);
   }
 
   async function act(body, done) {
@@ -147,18 +159,31 @@
     showLegend(mappers[what], what);
   }
 
+  function swatch(colour, text) {
+    const item = cell("span", text);
+    item.className = "swatch";
+    const mark = document.createElement("i");
+    mark.style.background = colour;
+    item.prepend(mark);
+    return item;
+  }
+
   function showLegend(mapper, what) {
     const legend = document.getElementById("legend");
     if (what === "score") {
       const stops = [0, 64, 128, 192, 255].map((i) => mapper.palette[Math.round(i * (mapper.palette.length - 1) / 255)]);
-      legend.innerHTML = `<span>${Number(mapper.low).toPrecision(3)}</span>` +
-        `<span class="ramp" style="background: linear-gradient(to right, ${stops.join(",")})"></span>` +
-        `<span>${Number(mapper.high).toPrecision(3)}</span><span class="muted">score (bigger: more uncertain)</span>`;
+      const ramp = document.createElement("span");
+      ramp.className = "ramp";
+      ramp.style.background = `linear-gradient(to right, ${stops.join(",")})`;
+      const note = cell("span", "score (bigger: more uncertain)");
+      note.className = "muted";
+      legend.replaceChildren(cell("span", Number(mapper.low).toPrecision(3)), ramp,
+        cell("span", Number(mapper.high).toPrecision(3)), note);
       return;
     }
-    legend.innerHTML = mapper.factors.map((f, i) =>
-      `<span class="swatch"><i style="background:${mapper.palette[i % mapper.palette.length]}"></i>${f}</span>`).join("") +
-      `<span class="swatch"><i style="background:${mapper.nan_color}"></i>${what === "label" ? "unlabelled" : "other"}</span>`;
+    legend.replaceChildren(
+      ...mapper.factors.map((f, i) => swatch(mapper.palette[i % mapper.palette.length], f)),
+      swatch(mapper.nan_color, what === "label" ? "unlabelled" : "other"));
   }
 
   function onKey(event) {

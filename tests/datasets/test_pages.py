@@ -50,7 +50,7 @@ def test_detail_shows_facts_failures_and_bokeh_examples(client, alice, alice_dat
     page = response.content.decode()
     assert "3 of 4 files" in page and "lamost/readme.txt" in page
     assert "bokeh/js/bokeh.min.js" in page and "Bokeh" in page  # the embedded plot script
-    assert "csrfmiddlewaretoken" in page and "confirm(" in page
+    assert "csrfmiddlewaretoken" in page and 'data-confirm="Delete dataset lamost3' in page
 
 
 def test_detail_of_a_missing_or_badly_named_dataset_is_404(client, alice):

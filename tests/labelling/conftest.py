@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
+from django.conf import settings as django_settings
 
+from services.datasets import DatasetWriter, Grid
 from services.jobs import JobContext
 from services.storage import UserSpace, user_space
 from tests.services.learning.conftest import CLASSES, PER_CLASS, TRAIN, write_dataset
@@ -84,3 +87,14 @@ def labelling(alice, settings, round_outputs):
         options={},
     )
     return session
+
+
+def write_paths_dataset(owner, name: str, paths: list[str]) -> None:
+    """A dataset of ``paths`` (tiny flat spectra) in ``owner``'s space: labels need one."""
+    space = user_space(django_settings.DATA_DIR, owner.pk).ensure()
+    writer = DatasetWriter(space.datasets, name, Grid.linear(6400.0, 6700.0, 8), len(paths))
+    for path in paths:
+        writer.append(
+            np.ones(8, np.float32), np.ones(8, np.float32), np.zeros(8, bool), {"path": path}
+        )
+    writer.commit({"sources": ["test"]})

@@ -7,14 +7,17 @@ import csv
 import pytest
 
 from services.learning.metrics import true_positive_rates
+from tests.labelling.conftest import write_paths_dataset
 from vocloud.labelling import operations
 from vocloud.labelling.models import Label, Session
 
 pytestmark = pytest.mark.django_db
+PATHS = [*"abcd", "x/1.fits", "x/2.fits", "x/3.fits", *(f"p{i}" for i in range(30)), "unlabelled"]
 
 
 @pytest.fixture
 def session(alice):
+    write_paths_dataset(alice, "d", PATHS)
     return Session.objects.create(owner=alice, name="s", dataset="d", classes=["A", "B"])
 
 
@@ -55,6 +58,7 @@ def test_bad_label_requests_are_refused_and_change_nothing(session, kwargs, mess
 
 
 def test_numeric_sessions_take_finite_numbers(alice):
+    write_paths_dataset(alice, "d", PATHS)
     session = Session.objects.create(
         owner=alice, name="z", dataset="d", schema=Session.NUMERIC, target="z", unit=""
     )
@@ -98,7 +102,7 @@ def test_import_takes_at_most_n_per_class_and_learns_classes(session):
     rows = [{"path": f"p{i}", "class": "ABC"[i % 3]} for i in range(30)] + [
         {"path": "unlabelled", "class": ""}
     ]
-    assert operations.import_labels(session, rows, per_class=4, seed=1) == 12
+    assert operations.import_labels(session, rows, per_class=4, seed=1) == (12, [])
     session.refresh_from_db()
     assert session.classes == ["A", "B", "C"]
     assert operations.counts(session)["labels"] == {"A": 4, "B": 4, "C": 4}

@@ -9,7 +9,6 @@ from shutil import which
 
 import pytest
 from astropy.io.votable import parse_single_table
-from django.core import signing
 from django.test import Client
 
 from vocloud.labelling import exports, operations
@@ -123,7 +122,7 @@ def test_a_tampered_or_expired_sample_link_is_refused(labelling, client, alice, 
     anonymous = Client()
     assert anonymous.get(path.replace("/signed/", "/signed/x")).status_code == 404
     round_ = labelling.rounds.get(number=1)
-    token = signing.dumps({"r": round_.pk}, salt=exports._SALT, compress=True)
+    token = exports.sign_sample(round_)
     assert anonymous.get(f"/labelling/signed/{token}/").status_code == 200
     settings.VOCLOUD_SIGNED_URL_LIFETIME = 1
     time.sleep(2.1)

@@ -222,7 +222,7 @@ def test_the_sample_goes_to_topcat_and_spectra_to_splat_over_samp(
         assert body.status_code == 200
         (tmp_path / "s.fits").write_bytes(body.content)
         with fits.open(tmp_path / "s.fits") as hdus:
-            assert hdus[0].header["OBJECT"].startswith("toy ")
+            assert hdus[0].header["OBJECT"].startswith("labelme toy ")
     tampered = requests.get(spectra[0].params["url"][:-3] + "xyz", timeout=30)
     assert tampered.status_code == 404
 

@@ -23,14 +23,14 @@ def test_a_user_runs_a_job_and_watches_it_complete(platform, page, tmp_path):
     page.click("button[name=run]")
     page.wait_for_url("**/jobs/selftest/*/")
     page.wait_for_function(
-        "document.getElementById('phase').textContent === 'EXECUTING'", timeout=20_000
+        "() => document.getElementById('phase').textContent === 'EXECUTING'", timeout=20_000
     )
     page.wait_for_function(
-        "parseFloat(document.getElementById('progress-bar').style.width) > 0", timeout=10_000
+        "() => parseFloat(document.getElementById('progress-bar').style.width) > 0", timeout=10_000
     )
     page.screenshot(path=f"{shots}/job-running.png", full_page=True)
     page.wait_for_function(
-        "document.getElementById('phase').textContent === 'COMPLETED'", timeout=30_000
+        "() => document.getElementById('phase').textContent === 'COMPLETED'", timeout=30_000
     )
     assert page.locator("#results a", has_text="result").is_visible()
     assert page.locator("#abort-form").is_hidden()

@@ -17,7 +17,7 @@ def bridge_page(page, platform):
     page.goto(f"{platform.url}/accounts/login/")
     for script in SCRIPTS:
         page.add_script_tag(url=f"{platform.url}/static/{script}")
-    page.wait_for_function("window.vocloudSamp !== undefined")
+    page.wait_for_function("() => window.vocloudSamp !== undefined")
     return page
 
 
@@ -103,7 +103,7 @@ def test_row_selections_made_in_a_tool_reach_the_page(platform, page, samp_hub, 
         {"table-id": "vocloud:t", "url": "http://127.0.0.1:9/t.vot", "row-list": ["3", "1"]},
     )
     assert len(recipients) == 1
-    page.wait_for_function("window.selections && window.selections.length === 1")
+    page.wait_for_function("() => window.selections && window.selections.length === 1")
     assert page.evaluate("window.selections[0]") == {
         "table-id": "vocloud:t",  # the params as sent...
         "url": "http://127.0.0.1:9/t.vot",
@@ -120,7 +120,7 @@ def test_without_a_hub_everything_says_how_to_get_one(platform, page, no_samp_hu
         """() => { const e = document.createElement("span"); e.id = "hub";
                    document.body.append(e); vocloudSamp.watchHub(e); }"""
     )
-    page.wait_for_function("document.getElementById('hub').dataset.sampHub === 'absent'")
+    page.wait_for_function("() => document.getElementById('hub').dataset.sampHub === 'absent'")
     assert page.text_content("#hub") == "SAMP hub: not running"
     assert outcome(page, "vocloudSamp.isHubRunning()") == {"ok": True, "value": False}
     for call in (
@@ -150,7 +150,7 @@ def test_a_row_listener_set_before_the_hub_runs_is_subscribed_later(platform, pa
             assert time.monotonic() < deadline, "the page never subscribed"
             time.sleep(0.05)
         receiver.broadcast("table.select.rowList", {"table-id": "t", "url": "u", "row-list": ["7"]})
-        page.wait_for_function("window.selection !== undefined")
+        page.wait_for_function("() => window.selection !== undefined")
         assert page.evaluate("window.selection.rowList") == [7]
     finally:
         receiver.disconnect()
@@ -162,11 +162,15 @@ def test_the_hub_status_follows_the_hub(platform, page, samp_hub, samp_receiver)
         """() => { const e = document.createElement("span"); e.id = "hub";
                    document.body.append(e); vocloudSamp.watchHub(e, {intervalMs: 200}); }"""
     )
-    page.wait_for_function("document.getElementById('hub').dataset.sampHub === 'running'")
+    page.wait_for_function("() => document.getElementById('hub').dataset.sampHub === 'running'")
     outcome(page, 'vocloudSamp.sendTable({url: "http://127.0.0.1:9/t.vot"})')
-    page.wait_for_function("document.getElementById('hub').textContent === 'SAMP hub: connected'")
+    page.wait_for_function(
+        "() => document.getElementById('hub').textContent === 'SAMP hub: connected'"
+    )
     samp_hub.stop()
-    page.wait_for_function("document.getElementById('hub').textContent === 'SAMP hub: not running'")
+    page.wait_for_function(
+        "() => document.getElementById('hub').textContent === 'SAMP hub: not running'"
+    )
 
 
 def test_a_refused_registration_is_explained(platform, page, samp_hub, samp_receiver):

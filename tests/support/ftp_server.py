@@ -1,4 +1,7 @@
-"""A real FTP server (pyftpdlib) on 127.0.0.1, in a thread: ``with FtpServer(root) as ftp:``."""
+"""A real FTP server (pyftpdlib) on 127.0.0.2 (``REMOTE_HOST``), in a thread.
+
+``with FtpServer(root) as ftp:``
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from pathlib import Path
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
+
+from tests.support.remote import REMOTE_HOST
 
 
 class _NoMlsdHandler(FTPHandler):
@@ -26,7 +31,7 @@ class FtpServer:
         handler.authorizer = authorizer
         handler.banner = "vocloud test FTP"
         handler.passive_ports = None
-        self._server = FTPServer(("127.0.0.1", 0), handler)
+        self._server = FTPServer((REMOTE_HOST, 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"timeout": 0.05}, daemon=True
         )

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from tests.support.remote import REMOTE_HOST
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2", "staff": "staff-secret-3"}
 
@@ -29,6 +31,7 @@ def platform_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env.update(
         VOCLOUD_DATA_DIR=str(data_dir),
         VOCLOUD_SECRET_KEY=secrets.token_urlsafe(50),  # each platform its own
+        VOCLOUD_FETCH_ALLOW=REMOTE_HOST,  # the tests' stand-ins for remote archives
         VOCLOUD_UWS_MAX_WAIT="10",
         VOCLOUD_HEARTBEAT_TIMEOUT="4",
         VOCLOUD_LOG_LEVEL="WARNING",

@@ -1,4 +1,5 @@
-"""Real VO services on 127.0.0.1 for tests: SSAP 1.1, DataLink 1.1, SODA sync, static files.
+"""Real VO services on 127.0.0.2 (``REMOTE_HOST``) for tests: SSAP 1.1, DataLink 1.1, SODA
+sync, static files.
 
 Independent of pytest: ``with VOServer(datasets) as server: ...``. Each server is an
 ``http.server.ThreadingHTTPServer`` on a free port. Fault modes are chosen per dataset
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import numpy as np
 from astropy.io import fits
 
+from tests.support.remote import REMOTE_HOST
 from tests.support.vo_catalogue import AA_PER_M, Dataset, datasets_from_files, make_synthetic
 
 __all__ = ["Dataset", "StaticServer", "VOServer", "datasets_from_files", "make_synthetic"]
@@ -100,10 +102,10 @@ class _Server:
     @property
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{REMOTE_HOST}:{self._httpd.server_address[1]}"
 
     def start(self):
-        self._httpd = _Quiet(("127.0.0.1", 0), _Handler)
+        self._httpd = _Quiet((REMOTE_HOST, 0), _Handler)
         self._httpd.app = self
         threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -3,6 +3,8 @@
 import hashlib
 import hmac
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_credentials
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -10,8 +12,20 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from vocloud.accounts.models import ApiToken, hash_key
+from vocloud.accounts.throttling import attempt_request, lockout_sentence, retry_after
 
 BASIC_CACHE_SECONDS = 300
+
+
+class LockedOut(exceptions.APIException):
+    """Too many failed log-ins from this client: HTTP 429, with the wait in Retry-After."""
+
+    status_code = 429
+    default_code = "locked_out"
+
+    def __init__(self, seconds: int):
+        super().__init__(lockout_sentence(seconds))
+        self.wait = seconds  # DRF's own exception handler turns this into Retry-After
 
 
 class CachedBasicAuthentication(authentication.BasicAuthentication):
@@ -20,22 +34,50 @@ class CachedBasicAuthentication(authentication.BasicAuthentication):
     A password check costs ~0.3 s of CPU by design; pyvo polls a job several times a
     second. The cache holds an HMAC of (user, password), never the password, and is
     invalidated by any change of the stored password hash.
+
+    Failures count towards the same lockout as the log-in form (django-axes, see
+    vocloud/accounts/throttling.py); a locked-out client gets ``LockedOut`` (HTTP 429), even
+    with the right password, and even when that password is in the cache.
     """
 
     www_authenticate_realm = "vocloud"
 
     def authenticate_credentials(self, userid, password, request=None):
+        if not _possible_username(userid):
+            # Such a name has no account; refused here, before it reaches a database column.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
+        attempt = attempt_request(request)
+        credentials = get_credentials(userid)
         digest = hmac.new(
             settings.SECRET_KEY.encode(), f"{userid}\0{password}".encode(), hashlib.sha256
         ).hexdigest()
         cached = cache.get(f"basic:{digest}")
         if cached is not None:
+            # A cache hit proves the password right: a locked-out guesser must not learn that.
+            if settings.AXES_ENABLED and not AxesProxyHandler.is_allowed(attempt, credentials):
+                raise LockedOut(retry_after(attempt, credentials))
             user = get_user_model().objects.filter(pk=cached[0], is_active=True).first()
             if user is not None and user.password == cached[1]:
                 return (user, None)
-        user, auth = super().authenticate_credentials(userid, password, request)
+        try:
+            user, auth = super().authenticate_credentials(userid, password, attempt)
+        except exceptions.AuthenticationFailed:
+            # Axes marks the request it saw when this failure locked the client out, or when
+            # the client was locked out already (then no password was checked at all).
+            if getattr(attempt, "axes_locked_out", False):
+                raise LockedOut(retry_after(attempt, credentials)) from None
+            raise
+        if settings.AXES_ENABLED and settings.AXES_RESET_ON_SUCCESS:
+            # As a log-in through the form does: the right password clears this name's
+            # failures from this address (DRF sends no user_logged_in for axes to act on).
+            AxesProxyHandler.get_implementation().reset_user_attempts(attempt, credentials)
         cache.set(f"basic:{digest}", (user.pk, user.password), BASIC_CACHE_SECONDS)
         return (user, auth)
+
+
+def _possible_username(userid: str) -> bool:
+    field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+    return "\0" not in userid and len(userid) <= (field.max_length or 255)
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

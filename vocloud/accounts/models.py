@@ -32,3 +32,27 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_hash=hash_key(key), prefix=key[:8])
         return token, key
+
+
+def new_link_stamp() -> str:
+    return secrets.token_urlsafe(6)
+
+
+class LinkGeneration(models.Model):
+    """The stamp every signed link of a user carries; replacing it revokes them all.
+
+    A random stamp rather than a counter: a counter would start again at 0 for an account
+    recreated under a reused id, and bring that id's old links back to life.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="link_generation",
+    )
+    stamp = models.CharField(max_length=16, default=new_link_stamp)
+    changed = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"signed links of {self.user} since {self.changed:%Y-%m-%d %H:%M}"

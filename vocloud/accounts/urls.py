@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
+    path("links/revoke/", views.revoke_links, name="revoke_links"),
 ]

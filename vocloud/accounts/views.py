@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 
 from vocloud.accounts.forms import TokenForm
 from vocloud.accounts.models import ApiToken
+from vocloud.signed_links import revoke_all
 
 
 @login_required
@@ -32,4 +33,16 @@ def revoke_token(request, pk: int):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     token.delete()
     messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:tokens")
+
+
+@login_required
+@require_POST
+def revoke_links(request):
+    revoke_all(request.user)
+    messages.success(
+        request,
+        "Every signed link you handed out until now no longer works; "
+        "links you make from now on do.",
+    )
     return redirect("accounts:tokens")

@@ -9,6 +9,8 @@ from services.datasets import DatasetError, Grid, dataset_dir, delete_dataset, l
 from services.datasets import open_dataset as open_dataset_files
 from services.plots import BOKEH_JS, embed
 from services.storage import user_space
+from services.storage.quota import forget_usage
+from vocloud.plots import plot_page
 
 
 def _space(request):
@@ -32,6 +34,7 @@ def dataset_list(request):
 
 
 @login_required
+@plot_page
 def dataset_detail(request, name):
     from services.datasets.preview import examples_layout  # bokeh only for this page
 
@@ -55,9 +58,11 @@ def dataset_detail(request, name):
 @login_required
 @require_POST
 def dataset_delete(request, name):
+    space = _space(request)
     try:
-        delete_dataset(_space(request).datasets, name)
+        delete_dataset(space.datasets, name)
     except DatasetError:
         raise Http404("no such dataset") from None
+    forget_usage(space)  # the quota counts it no more
     messages.success(request, f"Dataset {name} deleted.")
     return redirect("datasets:list")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from services.messages import for_user
 from services.plots import BOKEH_JS, embed, spectrum_figure
 from services.spectra import SpectrumReadError, read_spectrum
 from services.storage import PathEscape, UserSpace, user_space
@@ -21,7 +22,7 @@ from services.storage.intake import Stored, Upload, store_uploads
 from services.storage.listing import breadcrumbs, folders, list_folder, tree_size
 from services.storage.quota import Quota, quota_of
 from services.storage.zipstream import stream_zip, zip_members
-from vocloud.files.models import quota_bytes
+from vocloud.files.models import quota_spec
 
 
 def space_for(user) -> UserSpace:
@@ -29,7 +30,9 @@ def space_for(user) -> UserSpace:
 
 
 def quota_for(user) -> Quota:
-    return quota_of(space_for(user), quota_bytes(user))
+    """The quota as it stands: files, datasets and job uploads against the limit."""
+    spec = quota_spec(user)
+    return quota_of(space_for(user), spec.limit_bytes, spec.elsewhere_bytes)
 
 
 def archive_limits() -> Limits:
@@ -53,7 +56,7 @@ def folder_page(user, relative: str) -> dict:
         "crumbs": breadcrumbs(current),
         "items": list_folder(space, folder),
         "folders": folders(space),
-        "quota": quota_of(space, quota_bytes(user)),
+        "quota": quota_for(user),
     }
 
 
@@ -62,7 +65,7 @@ def upload(user, folder: str, uploads: list[Upload], *, extract_archives: bool) 
         space_for(user),
         folder,
         uploads,
-        quota_for(user),
+        quota_spec(user),
         extract_archives=extract_archives,
         limits=archive_limits(),
     )
@@ -81,7 +84,7 @@ def move(user, relatives: list[str], folder: str) -> list[str]:
 
 
 def copy(user, relatives: list[str], folder: str) -> list[str]:
-    return storage.copy(space_for(user), relatives, folder, quota_for(user))
+    return storage.copy(space_for(user), relatives, folder, quota_spec(user))
 
 
 def delete(user, relatives: list[str]) -> int:
@@ -157,7 +160,7 @@ def preview(user, relative: str) -> dict:
         elif kind == "text":
             page["text"] = previews.text_preview(path)
     except previews.PreviewError as exc:
-        page["error"] = str(exc)
+        page["error"] = for_user(str(exc), settings.DATA_DIR)
     return page
 
 

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    FileResponse,
     Http404,
     HttpResponseNotFound,
     JsonResponse,
@@ -18,8 +17,10 @@ from services.storage.archives import ArchiveError
 from services.storage.intake import Upload
 from services.storage.manager import NoSuchPath, StorageError
 from services.storage.quota import QuotaExceeded
+from vocloud.content import content_response
 from vocloud.files import handoff, links, operations
 from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
+from vocloud.plots import plot_page
 from vocloud.signed_links import LinkInvalid
 
 # what a user is told in a message; a path that is not theirs (or leaves their space) is a 404
@@ -66,6 +67,7 @@ def browse(request, path: str = ""):
 
 @login_required
 @require_GET
+@plot_page  # a FITS spectrum is drawn with Bokeh
 def view(request, path: str):
     try:
         page = operations.preview(request.user, path)
@@ -81,7 +83,7 @@ def download(request, path: str):
         file = operations.file_path(request.user, path)
     except MISSING as exc:
         raise _not_found(exc) from None
-    return FileResponse(file.open("rb"), as_attachment=True, filename=file.name)
+    return content_response(file, links.media_type(file), attachment=True)
 
 
 @login_required
@@ -204,6 +206,4 @@ def signed(request, token: str):
         path = links.file_from_token(token)
     except LinkInvalid as exc:
         return HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
-    response = FileResponse(path.open("rb"), content_type=links.media_type(path))
-    response["Content-Disposition"] = content_disposition_header(False, path.name)
-    return response
+    return content_response(path, links.media_type(path))

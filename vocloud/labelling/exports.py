@@ -80,13 +80,21 @@ def _missing(value) -> bool:
 
 
 def sign_sample(round_: Round) -> str:
-    return sign({"r": round_.pk}, salt=_SALT)
+    # The al-round job's random id binds the link to this very sample: a round's key may
+    # come back for another round (a restored database), a job id does not.
+    job_id = round_.round_job.job_id if round_.round_job_id else ""
+    return sign(round_.session.owner, {"r": round_.pk, "j": job_id}, salt=_SALT)
 
 
 def round_from_token(token: str) -> Round:
     """The round a signed sample link names; LinkInvalid (a sentence) when it cannot."""
-    data = unsign(token, salt=_SALT)
-    found = Round.objects.select_related("session", "round_job").filter(pk=data.get("r")).first()
-    if found is None or found.session.owner.is_active is False:
+    owner, data = unsign(token, salt=_SALT)
+    found = (
+        Round.objects.select_related("session", "round_job")
+        .filter(pk=data.get("r"), session__owner=owner)
+        .first()
+    )
+    job_id = found.round_job.job_id if found is not None and found.round_job_id else ""
+    if found is None or not job_id or job_id != data.get("j"):
         raise LinkInvalid("This sample no longer exists.")
     return found

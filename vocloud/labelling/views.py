@@ -1,6 +1,7 @@
 """Labelling pages and their JSON endpoints (the owner's sessions only)."""
 
 import json
+import re
 
 import numpy as np
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from services.datasets import DatasetError, dataset_dir, list_datasets, open_dataset
@@ -21,6 +23,7 @@ from vocloud.labelling import exports, history, loop, operations
 from vocloud.labelling.forms import RoundForm, SessionForm
 from vocloud.labelling.models import Round, Session
 from vocloud.labelling.sample_cache import round_sample
+from vocloud.plots import plot_page
 from vocloud.signed_links import LinkInvalid
 
 
@@ -57,8 +60,11 @@ def _create(request, data) -> Session | None:
     if data["import_file"]:
         try:
             _columns, rows = read_labels(_space(request.user).resolve(data["import_file"]))
-        except (LabelsError, PathEscape, OSError) as exc:
+        except (LabelsError, PathEscape) as exc:
             messages.error(request, f"Cannot import {data['import_file']}: {exc}")
+            return None
+        except OSError:  # its message names the place on the server
+            messages.error(request, f"Cannot import {data['import_file']}: no such readable file.")
             return None
     try:
         session = Session.objects.create(
@@ -74,7 +80,9 @@ def _create(request, data) -> Session | None:
         messages.error(request, f"You have a session named {data['name']!r} already.")
         return None
     try:
-        n = operations.import_labels(session, rows, data["per_class"], seed=0) if rows else 0
+        n, skipped = (
+            operations.import_labels(session, rows, data["per_class"], seed=0) if rows else (0, [])
+        )
     except operations.LabelError as exc:
         session.delete()
         messages.error(request, f"Cannot import the labels: {exc}")
@@ -84,10 +92,17 @@ def _create(request, data) -> Session | None:
         messages.error(request, "Give at least two class names (or import labels that have them).")
         return None
     messages.success(request, f"Session {session.name} created with {n} imported labels.")
+    if skipped:
+        messages.warning(
+            request,
+            f"{len(skipped):,} rows of {data['import_file']} were skipped: their spectra are "
+            f"not in the dataset {session.dataset} (the first: {skipped[0]!r}).",
+        )
     return session
 
 
 @login_required
+@plot_page
 def session_detail(request, session_id):
     session = _session(request, session_id)
     rounds = [loop.status(r) for r in session.rounds.select_related("train_job", "round_job")]
@@ -132,6 +147,7 @@ def round_status(request, session_id, number):
 
 
 @login_required
+@plot_page
 def label_view(request, session_id, number):
     session = _session(request, session_id)
     round_ = _round(session, number)
@@ -203,8 +219,11 @@ def labels_api(request, session_id):
     session = _session(request, session_id)
     try:
         body = _json_body(request)
-        paths = [str(p) for p in body.get("paths") or []]
-        round_ = session.rounds.filter(number=body.get("round")).first()
+        paths = body.get("paths") or []
+        number = body.get("round")
+        if number is not None and (type(number) is not int or number < 0):
+            raise operations.LabelError("the round is a round number")
+        round_ = session.rounds.filter(number=number).first()
         operations.apply(
             session,
             paths,
@@ -270,10 +289,14 @@ def candidates(request, session_id, number):
     table = exports.candidates(sample, wanted, operations.states(session))
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "votable"):
-        body, mime, suffix = exports.render(table, fmt, f"candidates {wanted}")
+        # The class comes from the query string: no control characters in the VOTable's XML,
+        # only word characters in the file name (content_disposition_header quotes the rest).
+        shown = "".join(c for c in wanted if c.isprintable())[:200]
+        body, mime, suffix = exports.render(table, fmt, f"candidates {shown}".strip())
         response = HttpResponse(body, content_type=mime)
-        name = f"candidates-{session.pk}-{number}-{wanted or 'all'}.{suffix}"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        safe = re.sub(r"[^\w.-]+", "_", wanted)[:60].strip("._") or "all"
+        name = f"candidates-{session.pk}-{number}-{safe}.{suffix}"
+        response["Content-Disposition"] = content_disposition_header(True, name)
         return response
     return render(
         request,

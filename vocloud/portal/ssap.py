@@ -3,20 +3,24 @@
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from services.fetch import FetchOptions, make_session
+from services.messages import for_user
 from services.vo import VOError, check_band, check_time, parse_pos, ssap_query
+from vocloud import outbound
 from vocloud.uws import service
 from vocloud.uws.errors import UsageError
 from vocloud.uws.kinds import KINDS
 
 logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 50
-# a page waits for the service: keep it well under the web server's worker timeout
-PREVIEW_OPTIONS = FetchOptions(connect_timeout=5, read_timeout=20)
+# A page waits for the service: the whole request must end well within the web server's
+# worker timeout, whatever the service does (the fetch policy's deadline closes it).
+PREVIEW_DEADLINE_S = 20
 
 
 def _validated(check):
@@ -68,7 +72,9 @@ class SsapForm(forms.Form):
 
 
 def _preview(data: dict) -> dict:
-    with make_session(PREVIEW_OPTIONS) as session:
+    policy = outbound.fetch_policy(deadline_s=PREVIEW_DEADLINE_S)
+    options = FetchOptions(policy=policy, connect_timeout=5, read_timeout=PREVIEW_DEADLINE_S)
+    with make_session(options) as session:
         result = ssap_query(
             data["ssap_url"],
             session,
@@ -111,7 +117,7 @@ def ssap_preview(request):
             try:
                 context["preview"] = _preview(form.cleaned_data)
             except VOError as exc:
-                context["error"] = str(exc)
+                context["error"] = for_user(str(exc), settings.DATA_DIR)
             except Exception:  # a broken service must never become a 500 page
                 logger.exception("SSAP preview of %s failed", form.cleaned_data["ssap_url"])
                 context["error"] = "The service's answer could not be understood."

@@ -4,11 +4,14 @@ from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from vocloud.files.operations import quota_for
+from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
 from vocloud.portal.forms import job_form_class, uws_values
 from vocloud.uws import links, service
-from vocloud.uws.errors import IllegalState, NotFound, UsageError
+from vocloud.uws.errors import IllegalState, NotFound, UWSError
 from vocloud.uws.kinds import KINDS
 from vocloud.uws.models import Job, Phase
 from vocloud.uws.phases import ACTIVE
@@ -62,18 +65,30 @@ def job_list(request):
     )
 
 
+@csrf_exempt  # the upload limit must be in place before the CSRF check reads the body
 @login_required
 def new_job(request, kind):
+    if request.method == "POST":
+        limit = LimitedUploadHandler(request, quota_for(request.user), max_upload_bytes())
+        request.upload_handlers.insert(0, limit)
+    return _new_job(request, kind)
+
+
+@csrf_protect
+def _new_job(request, kind):
     kind_ = _kind(kind)
     form_class = job_form_class(kind_, request.user)
     form = form_class(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    refusal = request.upload_handlers[0].refusal if request.method == "POST" else ""
+    if refusal:
+        form.add_error(None, refusal)
+    elif request.method == "POST" and form.is_valid():
         values, files = uws_values(kind_, form.cleaned_data)
         if "run" in request.POST:
             values["PHASE"] = "RUN"
         try:
             job = service.create_job(request.user, kind_, values, files)
-        except UsageError as exc:
+        except UWSError as exc:  # bad values, too large, too many jobs, a full disk
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Job {job.job_id} created.")

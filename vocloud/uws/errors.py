@@ -27,3 +27,17 @@ class StorageFull(UWSError):
 
     status = 503
     code = "ServiceUnavailable"
+
+
+class TooLarge(UWSError):
+    """An upload over the size limit or the owner's free quota; nothing was kept (413)."""
+
+    status = 413
+    code = "UsageError"
+
+
+class TooManyJobs(UWSError):
+    """The owner has as many jobs (or active jobs) as one user may have (429)."""
+
+    status = 429
+    code = "UsageError"

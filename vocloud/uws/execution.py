@@ -5,8 +5,10 @@ every other kind is one job process watched by :func:`vocloud.uws.supervise.watc
 """
 
 import logging
+import random
 
-from django.db import close_old_connections
+from django.conf import settings
+from django.db import close_old_connections, transaction
 from pydantic import ValidationError
 
 from services.jobs import runner
@@ -15,6 +17,8 @@ from vocloud.uws import phases, sharding, storage
 from vocloud.uws.errors import UsageError
 from vocloud.uws.kinds import get_kind
 from vocloud.uws.models import Job, Phase, Result
+from vocloud.uws.queue import enqueue
+from vocloud.uws.service import lock_owner
 from vocloud.uws.supervise import job_tick, process_starter, watch, worker_id
 
 logger = logging.getLogger(__name__)
@@ -38,8 +42,17 @@ def execute_shard(shard_pk: int) -> None:
 
 def _execute(job_pk: int) -> None:
     job = Job.objects.filter(pk=job_pk).first()
-    if job is None or not phases.transition(job, Phase.EXECUTING, worker=worker_id()):
-        return  # deleted, aborted while queued, or already taken by another worker
+    if job is None:
+        return  # deleted while queued
+    claim = _claim(job)
+    if claim == "deferred":
+        # Its owner runs as many jobs as one user may: leave this thread to someone else's
+        # job and offer this one again in a moment (unsent: the janitor sends it).
+        if not enqueue(job.pk, job.kind, delay_ms=random.randint(1000, 3000)):
+            Job.objects.filter(pk=job.pk, phase=Phase.QUEUED).update(unsent=True)
+        return
+    if claim != "claimed":
+        return  # aborted while queued, or already taken by another worker
     kind = get_kind(job.kind)
     try:
         start = process_starter(job)
@@ -55,6 +68,20 @@ def _execute(job_pk: int) -> None:
         outcome = watch(start(), lambda progress: job_tick(job, progress))
     if outcome is not None:
         _finish(job, outcome)
+
+
+def _claim(job: Job) -> str:
+    """QUEUED -> EXECUTING unless its owner already has the most jobs one user may run:
+    ``"claimed"``, ``"deferred"`` or ``"gone"`` (not QUEUED any more)."""
+    cap = settings.VOCLOUD_MAX_RUNNING_JOBS_PER_USER
+    with transaction.atomic():
+        lock_owner(job.owner_id)  # the count and the claim are one step per owner
+        running = Job.objects.filter(owner_id=job.owner_id, phase=Phase.EXECUTING).count()
+        if running >= cap:
+            queued = Job.objects.filter(pk=job.pk, phase=Phase.QUEUED).exists()
+            return "deferred" if queued else "gone"
+        claimed = phases.transition(job, Phase.EXECUTING, worker=worker_id())
+    return "claimed" if claimed else "gone"
 
 
 def _finish(job: Job, outcome: runner.Message) -> None:

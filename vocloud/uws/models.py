@@ -41,6 +41,8 @@ class Job(models.Model):
     # UWS name -> value as given (strings); uploads: UWS name -> original file name.
     parameters = models.JSONField(default=dict, blank=True)
     uploads = models.JSONField(default=dict, blank=True)
+    # What the uploads weigh: counted against the owner's storage quota while the job lives.
+    upload_bytes = models.PositiveBigIntegerField(default=0)
     progress = models.FloatField(null=True, blank=True)
     progress_message = models.CharField(max_length=500, blank=True, default="")
     error_type = models.CharField(max_length=16, blank=True, default="")

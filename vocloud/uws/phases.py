@@ -1,13 +1,19 @@
 """The UWS phase machine: the allowed edges in one table, one conditional UPDATE each.
 
-Nothing else in the code base assigns ``Job.phase``.
+Nothing else in the code base assigns ``Job.phase``. An error message stored with a phase
+is what the owner reads (errorSummary, ``/error``, the portal): it passes through
+:func:`services.messages.for_user` here, once; the traceback stays in ``error_detail``
+(staff only, in the admin) and the job's log.
 """
 
+from django.conf import settings
 from django.utils import timezone
 
+from services.messages import for_user
 from vocloud.uws.models import Job, Phase
 
 ACTIVE = frozenset({Phase.PENDING, Phase.QUEUED, Phase.EXECUTING})
+WAITING_OR_RUNNING = frozenset({Phase.QUEUED, Phase.EXECUTING})
 FINAL = frozenset({Phase.COMPLETED, Phase.ERROR, Phase.ABORTED})
 
 # from phase -> phases it may move to (UWS 1.1 §2.1.3).
@@ -31,6 +37,8 @@ def transition(job: Job, target: str, **fields) -> bool:
     ``job`` is refreshed in memory when the change happened.
     """
     now = timezone.now()
+    if fields.get("error_message"):
+        fields["error_message"] = for_user(fields["error_message"], settings.DATA_DIR)
     if target == Phase.EXECUTING:
         fields.setdefault("start_time", now)
         fields.setdefault("heartbeat", now)

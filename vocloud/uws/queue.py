@@ -87,14 +87,15 @@ def queue_of(kind_name: str) -> str:
     return KINDS[kind_name].queue
 
 
-def enqueue(job_pk: int, kind_name: str) -> bool:
-    """Send the job's message; False (logged) when the broker cannot be reached.
+def enqueue(job_pk: int, kind_name: str, delay_ms: int | None = None) -> bool:
+    """Send the job's message (after ``delay_ms``); False (logged) when the broker cannot be
+    reached.
 
     The caller keeps the job QUEUED either way: a job whose message did not go out is marked
     ``unsent`` and the janitor sends it again once the broker answers.
     """
     try:
-        actors()[KINDS[kind_name].queue].send(job_pk)
+        actors()[KINDS[kind_name].queue].send_with_options(args=(job_pk,), delay=delay_ms)
     except _UNREACHABLE as exc:
         logger.warning("broker unreachable, job %s waits to be sent again: %s", job_pk, exc)
         return False

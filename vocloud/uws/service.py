@@ -16,13 +16,21 @@ from pydantic import ValidationError
 
 from services.jobs.params import validate, validation_message
 from vocloud.uws import phases, storage
-from vocloud.uws.errors import IllegalState, NotFound, StorageFull, UsageError
+from vocloud.uws.errors import (
+    IllegalState,
+    NotFound,
+    StorageFull,
+    TooLarge,
+    TooManyJobs,
+    UsageError,
+)
 from vocloud.uws.kinds import Kind, get_kind
 from vocloud.uws.models import Job, Phase
 from vocloud.uws.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
+MAX_LAST = 1_000_000  # a LAST above this lists everything anyway (jobs per user are capped)
 # Job-control parameters of UWS itself, never passed to a kind.
 CONTROL = frozenset({"PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION"})
 _ISO_UTC = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(\.\d{1,9})?(Z|[+-]00:?00)?$")
@@ -51,7 +59,8 @@ def parse_utc(text: str, name: str) -> datetime:
         moment = datetime(*(int(match.group(i)) for i in range(1, 7)), tzinfo=UTC)
     except ValueError as exc:
         raise UsageError(f"{name}: {exc}") from None
-    return moment + timedelta(microseconds=round(float(fraction) * 1e6))
+    # nanoseconds are cut, not rounded: 9999-12-31T23:59:59.999999999Z must not overflow
+    return moment + timedelta(microseconds=min(999_999, int(float(fraction) * 1e6)))
 
 
 def parse_duration(text: str, kind: Kind) -> int:
@@ -119,6 +128,33 @@ def _check_parameters(
         raise UsageError(validation_message(exc)) from None
 
 
+def check_upload_sizes(owner, files: Mapping[str, UploadedFile], replaced: int = 0) -> int:
+    """The uploads' total bytes if each is within the upload limit and all fit the owner's
+    free quota (``replaced``: bytes of earlier uploads they replace); TooLarge otherwise."""
+    from services.storage.listing import human_size
+    from vocloud.files.operations import quota_for
+    from vocloud.files.uploads import max_upload_bytes
+
+    limit = max_upload_bytes()
+    for name, upload in files.items():
+        if (upload.size or 0) > limit:
+            raise TooLarge(f"{name} is larger than the {human_size(limit)} allowed for one file")
+    total = sum(upload.size or 0 for upload in files.values())
+    free = quota_for(owner).free_bytes + replaced
+    if total > free:
+        raise TooLarge(
+            f"the upload needs {human_size(total)} but only {human_size(free)} of your "
+            "storage quota is free (job uploads count until the job is destroyed)"
+        )
+    return total
+
+
+def _check_job_count(owner) -> None:
+    cap = settings.VOCLOUD_MAX_JOBS_PER_USER
+    if Job.objects.filter(owner=owner).count() >= cap:
+        raise TooManyJobs(f"you have {cap} jobs, the most one user may keep: delete some first")
+
+
 def create_job(
     owner, kind: Kind, values: Mapping[str, str], files: Mapping[str, UploadedFile] | None = None
 ) -> Job:
@@ -132,6 +168,8 @@ def create_job(
     phase_request = control.get("PHASE", "").upper()
     if phase_request not in ("", "RUN"):
         raise UsageError("PHASE at creation may only be RUN")
+    _check_job_count(owner)
+    upload_bytes = check_upload_sizes(owner, files)
     now = now_ms()
     job = Job(
         kind=kind.name,
@@ -142,6 +180,7 @@ def create_job(
         destruction=latest_destruction(),
         parameters=params,
         uploads={name: f.name for name, f in files.items()},
+        upload_bytes=upload_bytes,
     )
     if "EXECUTIONDURATION" in control:
         job.execution_duration = parse_duration(control["EXECUTIONDURATION"], kind)
@@ -155,7 +194,12 @@ def create_job(
         job.delete()  # a job without its upload would fail later: better none at all
         raise
     if phase_request == "RUN":
-        run_job(job)
+        try:
+            run_job(job)
+        except TooManyJobs:  # refused: nothing is left behind
+            storage.remove_job_files(job.job_id)
+            job.delete()
+            raise
     return job
 
 
@@ -189,15 +233,43 @@ def get_job(owner, kind: Kind, job_id: str) -> Job:
 
 
 def run_job(job: Job) -> None:
-    """PENDING -> QUEUED, then send the message (after commit, so a worker finds the row)."""
+    """PENDING -> QUEUED, then send the message (after commit, so a worker finds the row).
+
+    Refused (TooManyJobs) when the owner already has VOCLOUD_MAX_ACTIVE_JOBS_PER_USER jobs
+    queued or executing: one user cannot fill the queue for everyone else.
+    """
     if job.phase != Phase.PENDING:
         if job.phase in (Phase.QUEUED, Phase.EXECUTING):
             return  # already running: PHASE=RUN again is harmless
         raise IllegalState(f"a {job.phase} job cannot be run")
-    if not phases.transition(job, Phase.QUEUED):
-        job.refresh_from_db()
-        raise IllegalState(f"a {job.phase} job cannot be run")
+    cap = settings.VOCLOUD_MAX_ACTIVE_JOBS_PER_USER
+    with transaction.atomic():
+        lock_owner(job.owner_id)  # the count and the change are one step per owner
+        active = Job.objects.filter(owner_id=job.owner_id, phase__in=phases.WAITING_OR_RUNNING)
+        if active.count() >= cap:
+            raise TooManyJobs(
+                f"you have {cap} jobs queued or executing, the most one user may have: "
+                "run this one when some have finished"
+            )
+        moved = phases.transition(job, Phase.QUEUED)
+    if not moved:
+        raise IllegalState(f"a {_current_phase(job)} job cannot be run")
     transaction.on_commit(lambda: send_or_mark(job.pk, job.kind))
+
+
+def lock_owner(owner_id: int) -> None:
+    """Serialise one owner's job starts inside a transaction (SQLite serialises all writes)."""
+    from django.contrib.auth import get_user_model
+
+    list(get_user_model().objects.select_for_update().filter(pk=owner_id).values_list("pk"))
+
+
+def _current_phase(job: Job) -> str:
+    """The job's phase in the database; NotFound if it was deleted meanwhile."""
+    phase = Job.objects.filter(pk=job.pk).values_list("phase", flat=True).first()
+    if phase is None:
+        raise NotFound("the job was deleted")
+    return phase
 
 
 def send_or_mark(job_pk: int, kind_name: str) -> None:
@@ -212,9 +284,9 @@ def abort_job(job: Job, message: str = "") -> None:
     if job.phase not in phases.ACTIVE:
         raise IllegalState(f"a {job.phase} job cannot be aborted")
     if not phases.transition(job, Phase.ABORTED, error_message=message):
-        job.refresh_from_db()
-        if job.phase != Phase.ABORTED:
-            raise IllegalState(f"a {job.phase} job cannot be aborted")
+        phase = _current_phase(job)
+        if phase != Phase.ABORTED:
+            raise IllegalState(f"a {phase} job cannot be aborted")
 
 
 def delete_job(job: Job) -> None:
@@ -250,11 +322,14 @@ def update_parameters(
         raise UsageError(f"{', '.join(sorted(set(control) - {'RUNID'}))} is not a parameter")
     merged = {**job.parameters, **params}
     _check_parameters(job.owner, kind, merged, {*job.uploads, *files}, job.job_id)
+    replaced = _upload_sizes(job, files)
+    added = check_upload_sizes(job.owner, files, replaced=replaced)
     with transaction.atomic():
         updated = Job.objects.filter(pk=job.pk, phase=Phase.PENDING).update(
             parameters=merged,
             uploads={**job.uploads, **{name: f.name for name, f in files.items()}},
             run_id=control.get("RUNID", job.run_id),
+            upload_bytes=max(0, job.upload_bytes - replaced) + added,
         )
     if not updated:
         raise IllegalState("the job left PENDING while its parameters were being changed")
@@ -263,9 +338,22 @@ def update_parameters(
     except StorageFull:  # the job stays as it was (an upload it had is gone: it is dropped)
         kept = {n: f for n, f in job.uploads.items() if n not in files}
         Job.objects.filter(pk=job.pk).update(
-            parameters=job.parameters, uploads=kept, run_id=job.run_id
+            parameters=job.parameters,
+            uploads=kept,
+            run_id=job.run_id,
+            upload_bytes=max(0, job.upload_bytes - replaced),
         )
         raise
+
+
+def _upload_sizes(job: Job, names) -> int:
+    """Bytes of the job's current uploads for parameters ``names``."""
+    total = 0
+    for name in names:
+        if name in job.uploads:
+            path = storage.upload_path(job.job_id, name, job.uploads[name])
+            total += path.stat().st_size if path.is_file() else 0
+    return total
 
 
 def list_jobs(

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from services.jobs import runner
 from services.storage import user_space
+from vocloud import outbound
+from vocloud.files.models import quota_spec
 from vocloud.uws import phases, storage
 from vocloud.uws.kinds import get_kind
 from vocloud.uws.models import Job, Phase
@@ -39,10 +41,12 @@ def process_starter(job: Job) -> Callable[..., runner.JobProcess]:
     params = job_parameters(job)
     owner_root = user_space(settings.DATA_DIR, job.owner_id).root
     module, job_dir = get_kind(job.kind).module_name, storage.job_dir(job.job_id)
+    # What the platform grants the job: where it may fetch from, and the owner's quota.
+    grants = {"fetch_policy": outbound.fetch_policy(), "quota": quota_spec(job.owner)}
 
     def start(entry: str = "run", extra: Any = None) -> runner.JobProcess:
         process = runner.start(
-            module, params, job.job_id, job_dir, owner_root, entry=entry, extra=extra
+            module, params, job.job_id, job_dir, owner_root, entry=entry, extra=extra, **grants
         )
         logger.info("job %s (%s) %s: process %s", job.job_id, job.kind, entry, process.pid)
         return process

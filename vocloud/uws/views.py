@@ -4,14 +4,19 @@ import logging
 import time
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
+from vocloud.accounts.auth import LockedOut
+from vocloud.content import OCTET_STREAM, content_response
+from vocloud.files.operations import quota_for
+from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
+from vocloud.portal.errors import DISK_FULL, is_disk_full
 from vocloud.uws import links, service, storage, xml
-from vocloud.uws.errors import NotFound, UsageError, UWSError
+from vocloud.uws.errors import NotFound, TooLarge, UsageError, UWSError
 from vocloud.uws.http import (
     HttpResponseSeeOther,
     all_values,
@@ -31,6 +36,26 @@ WAIT_POLL = 0.2  # seconds between looks at the database during a blocking WAIT
 class UWSView(APIView):
     parser_classes = [FormParser, MultiPartParser]
 
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if request.method == "POST":
+            # Job uploads stop while they stream in once a file is over the upload limit or
+            # the request over the uploader's free quota (known by then: bodies are parsed
+            # after authentication).
+            self.upload_limit = LimitedUploadHandler(
+                request, lambda: _uploader_quota(drf_request), max_upload_bytes()
+            )
+            request.upload_handlers.insert(0, self.upload_limit)
+        return drf_request
+
+    def uploaded_files(self) -> dict:
+        """The request's files by UWS name; TooLarge if the upload was stopped."""
+        files = files_by_name(self.request.FILES)
+        limit = getattr(self, "upload_limit", None)
+        if limit is not None and limit.refusal:
+            raise TooLarge(limit.refusal)
+        return files
+
     def perform_content_negotiation(self, request, force=False):
         # Views answer with their own media types (XML, text/plain, files), whatever Accept says.
         return super().perform_content_negotiation(request, force=True)
@@ -46,9 +71,19 @@ class UWSView(APIView):
             if header:
                 response["WWW-Authenticate"] = header
             return response
+        if isinstance(exc, LockedOut):
+            # Too many failed log-ins: 429 says "wait", where a 401 would invite a retry now.
+            response = error("AuthenticationError", str(exc.detail), exc.status_code)
+            response["Retry-After"] = str(exc.wait)
+            return response
         if isinstance(exc, exceptions.APIException):
             code = "PermissionDenied" if exc.status_code == 403 else "UsageError"
             return error(code, str(exc.detail), exc.status_code)
+        if is_disk_full(exc):  # not a bug: say so, nothing was kept
+            logger.warning(
+                "UWS request on a full disk: %s %s", self.request.method, self.request.path
+            )
+            return error("ServiceUnavailable", DISK_FULL, 503)
         logger.exception("UWS request failed: %s %s", self.request.method, self.request.path)
         return error("ServiceError", "the service failed to answer; the error is logged", 500)
 
@@ -69,6 +104,12 @@ class UWSView(APIView):
         return HttpResponseSeeOther(self.job_url(job))
 
 
+def _uploader_quota(request):
+    """The quota of whoever sends the upload (None before they are known)."""
+    user = getattr(request, "_user", None) or getattr(request._request, "user", None)
+    return quota_for(user) if user is not None and user.is_authenticated else None
+
+
 class JobListView(UWSView):
     def get(self, request, kind):
         kind_ = self.kind()
@@ -87,13 +128,13 @@ class JobListView(UWSView):
                 raise UsageError("LAST must be a whole number greater than 0") from None
             if last <= 0:
                 raise UsageError("LAST must be a whole number greater than 0")
+            last = min(last, service.MAX_LAST)  # more than anyone has: no database overflow
         jobs = service.list_jobs(request.user, kind_, phases, after, last)
         return xml_response(xml.jobs_document(jobs.select_related("owner"), self.jobs_url()))
 
     def post(self, request, kind):
-        job = service.create_job(
-            request.user, self.kind(), single_values(request.POST), files_by_name(request.FILES)
-        )
+        files = self.uploaded_files()
+        job = service.create_job(request.user, self.kind(), single_values(request.POST), files)
         return self.to_job(job)
 
 
@@ -186,8 +227,8 @@ class ErrorView(UWSView):
         job = self.job()
         if job.phase not in (Phase.ERROR, Phase.ABORTED) or not job.error_message:
             raise NotFound("the job has no error")
-        detail = f"\n\n{job.error_detail}" if job.error_detail else ""
-        return text(f"{job.error_message}{detail}")
+        # The sentence only: the traceback (error_detail) is for the log and the admin.
+        return text(job.error_message)
 
 
 class QuoteView(UWSView):
@@ -208,7 +249,7 @@ class ParametersView(UWSView):
 
     def post(self, request, kind, job_id):
         job = self.job()
-        service.update_parameters(job, single_values(request.POST), files_by_name(request.FILES))
+        service.update_parameters(job, single_values(request.POST), self.uploaded_files())
         return self.to_job(job)
 
 
@@ -220,12 +261,7 @@ class ParameterView(UWSView):
             path = storage.upload_path(job.job_id, upper, job.uploads[upper])
             if not path.is_file():
                 raise NotFound(f"the file of {upper} is gone")
-            return FileResponse(
-                path.open("rb"),
-                content_type="application/octet-stream",
-                as_attachment=False,
-                filename=job.uploads[upper],
-            )
+            return content_response(path, OCTET_STREAM, filename=job.uploads[upper])
         if upper in job.parameters:
             return text(str(job.parameters[upper]))
         raise NotFound(f"the job has no parameter {upper}")

@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 for the ingestion tests: VO services, static listings, FTP.
+"""Real servers on 127.0.0.2 for the ingestion tests: VO services, static listings, FTP.
 
 The directories ``tests/services/vo`` and ``tests/services/fetch`` import these fixtures
 from here (``from tests.services.ingest.conftest import ...``), so there is one definition.
@@ -15,6 +15,7 @@ import pytest
 
 from services.jobs import JobContext
 from tests.support.ftp_server import FtpServer
+from tests.support.remote import TEST_POLICY
 from tests.support.vo_servers import (
     Dataset,
     StaticServer,
@@ -82,7 +83,9 @@ def ctx(tmp_path) -> JobContext:
     """A job context whose owner storage is a temporary directory (no Django needed)."""
     job_dir = tmp_path / "job"
     job_dir.mkdir()
-    return JobContext(job_id="j1", job_dir=job_dir, user_root=tmp_path / "user")
+    return JobContext(
+        job_id="j1", job_dir=job_dir, user_root=tmp_path / "user", fetch_policy=TEST_POLICY
+    )
 
 
 def make_tar(path: Path, members: dict[str, Path]) -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 from services.storage import UserSpace
 from services.storage.intake import Upload
-from services.storage.quota import Quota
+from services.storage.quota import QuotaSpec
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def upload(relative: str, data: bytes | Path) -> Upload:
     return Upload(relative, Bytes(data.read_bytes() if isinstance(data, Path) else data))
 
 
-def roomy() -> Quota:
-    return Quota(limit_bytes=10**9, used_bytes=0)
+def roomy() -> QuotaSpec:
+    return QuotaSpec(limit_bytes=10**9)
 
 
 def zip_bytes(members: dict[str, bytes], *, symlink: str | None = None) -> bytes:

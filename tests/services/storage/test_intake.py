@@ -8,7 +8,7 @@ import pytest
 from services.storage.archives import ArchiveError, Limits
 from services.storage.intake import store_uploads
 from services.storage.manager import StorageError
-from services.storage.quota import Quota, QuotaExceeded
+from services.storage.quota import QuotaExceeded, QuotaSpec
 from tests.services.storage.conftest import roomy, tar_gz_bytes, tree, upload, zip_bytes
 
 
@@ -41,7 +41,7 @@ def test_unsafe_relative_paths_are_refused(space, relative):
 
 
 def test_over_quota_is_refused_with_the_sizes_and_nothing_written(space):
-    quota = Quota(limit_bytes=5 * 1024**3, used_bytes=5 * 1024**3 - 4_300_000)
+    quota = QuotaSpec(limit_bytes=5 * 1024**3, elsewhere_bytes=5 * 1024**3 - 4_300_000)
     big = upload("big.fits", b"\0" * 12_900_000)
     with pytest.raises(QuotaExceeded) as refused:
         store_uploads(space, "", [upload("small.txt", b"1"), big], quota)
@@ -112,7 +112,7 @@ def test_a_zip_bomb_by_size_is_stopped(space):
 
 
 def test_an_archive_that_does_not_fit_the_quota_says_so(space):
-    quota = Quota(limit_bytes=1024**2, used_bytes=0)
+    quota = QuotaSpec(limit_bytes=1024**2)
     archive = zip_bytes({"zeros.bin": b"\0" * (2 * 1024**2)})
     with pytest.raises(QuotaExceeded, match="Extraction refused: it needs 2 MB but only 1 MB"):
         store_uploads(space, "", [upload("a.zip", archive)], quota, extract_archives=True)

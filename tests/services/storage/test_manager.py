@@ -18,7 +18,7 @@ from services.storage.manager import (
     move,
     rename,
 )
-from services.storage.quota import Quota, QuotaExceeded
+from services.storage.quota import QuotaExceeded, QuotaSpec
 from tests.services.storage.conftest import roomy, tree
 
 
@@ -93,7 +93,7 @@ def test_copy_counts_against_the_quota(filled):
         "archive/b.fits",
     ]
     assert copy(filled, ["b.fits"], "", roomy()) == ["b (1).fits"]
-    tight = Quota(limit_bytes=filled.usage_bytes() + 120, used_bytes=filled.usage_bytes())
+    tight = QuotaSpec(limit_bytes=filled.usage_bytes() + 120)
     with pytest.raises(QuotaExceeded, match="Copy refused: it needs 150 bytes but only 120"):
         copy(filled, ["night1", "b.fits"], "", tight)
     assert not (filled.files / "night1 (1)").exists()

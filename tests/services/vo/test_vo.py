@@ -20,11 +20,14 @@ from services.vo import (
     ssap_query,
     votable_access_rows,
 )
+from tests.support.remote import TEST_POLICY
 
 
 @pytest.fixture
 def session():
-    with make_session(FetchOptions(connect_timeout=2, read_timeout=5)) as session:
+    with make_session(
+        FetchOptions(policy=TEST_POLICY, connect_timeout=2, read_timeout=5)
+    ) as session:
         yield session
 
 
@@ -98,7 +101,7 @@ def test_ssap_error_votable_carries_the_service_message(vo_server, session):
 
 def test_ssap_unreachable_service_is_a_service_error(session):
     with pytest.raises(ServiceError, match="failed"):
-        ssap_query("http://127.0.0.1:9/ssap", session)
+        ssap_query("http://127.0.0.2:9/ssap", session)
 
 
 def test_ssap_bad_band_is_refused_before_sending(vo_server, session):

@@ -53,8 +53,11 @@ class Command(BaseCommand):
         env = {}
         children: list[launcher.Child] = []
         if not settings.VOCLOUD_BROKER_URL:
+            # Restarted like the workers when it dies: its append-only file keeps the queue,
+            # and web, workers and janitor reconnect (a job created meanwhile is marked
+            # unsent and sent again by the janitor).
             broker = launcher.Child(
-                "broker", launcher.redis_server_argv(run_dir, settings.DATA_DIR), restart=False
+                "broker", launcher.redis_server_argv(run_dir, settings.DATA_DIR), restart=True
             )
             broker.start(run_dir)
             launcher.wait_for_socket(run_dir / "redis.sock", broker.process)
