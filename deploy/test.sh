@@ -19,4 +19,8 @@ command -v stilts >/dev/null 2>&1 || apt_install --no-install-recommends stilts
 [ -x /usr/sbin/nginx ] || apt_install --no-install-recommends nginx-light
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-exec .venv/bin/python -m pytest "$@"
+# Independent tests run in parallel (pytest-xdist): one worker per core, at most 4 (each
+# worker starts its own platform for the live tests); VOCLOUD_TEST_WORKERS=0 runs them in
+# this process. Tests of the SAMP hub's fixed port take turns (tests/support/samp_hub.py).
+workers="${VOCLOUD_TEST_WORKERS:-$(.venv/bin/python -c 'import os; print(min(4, os.cpu_count() or 1))')}"
+exec .venv/bin/python -m pytest -n "$workers" "$@"

@@ -26,8 +26,13 @@ def test_shared_uws_conformance_suite_passes_on_postgresql_and_redis(pg_platform
 def run_suite(platform) -> None:
     if not SUITE.is_dir():
         pytest.fail(f"the shared conformance suite is missing: {SUITE}")
+    # A black-box client: no Django, nothing of this test session (pytest-django's settings
+    # module, pytest-xdist's worker variables) leaks into it.
+    inherited = {
+        k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE" and "PYTEST" not in k
+    }
     env = {
-        **os.environ,
+        **inherited,
         "UWS_JOBS_URL": platform.jobs_url("selftest"),
         "UWS_USER_A": "alice",
         "UWS_PASSWORD_A": PASSWORDS["alice"],
@@ -47,6 +52,10 @@ def run_suite(platform) -> None:
             "no:cacheprovider",
             "-p",
             "no:randomly",
+            "-p",
+            "no:django",
+            "-p",
+            "no:xdist",
         ],
         env=env,
         cwd=Path(SUITE),

@@ -21,10 +21,10 @@ Fixtures (registered for every test by ``pytest_plugins`` in tests/conftest.py):
 A labelling test, say, asks for ``samp_hub, samp_receiver, page``, drives the page and
 asserts on ``samp_receiver.wait_for("table.load.votable")``.
 
-The Web Profile port is fixed, so one hub serves the whole session; it is started when a
-test first needs it. Tests that use it run one after another (no pytest-xdist), and a
-lock file held for the session makes a second pytest process wait for the first rather
-than fight over the port.
+The Web Profile port is fixed, so only one hub can run on the machine at a time: a test
+that uses ``samp_hub`` or ``no_samp_hub`` holds a lock file for its duration and stops the
+hub at its end, so that tests in other pytest processes (pytest-xdist workers, another
+session) wait for it rather than fight over the port.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def port_is_free(port: int) -> bool:
 
 @contextlib.contextmanager
 def port_lock(timeout: float = 300) -> Iterator[None]:
-    """Held while this session may run a hub: other pytest processes wait for the port."""
+    """Held while a test may run a hub: other pytest processes wait for the port."""
     with PORT_LOCK.open("w") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -220,9 +220,8 @@ def _samp_web_hub(tmp_path_factory) -> Iterator[WebHub]:
     conf.use_internet = False  # no FQDN look-up, no "internet on?" probe
     hub = WebHub(lockfile)
     try:
-        with port_lock():
-            yield hub
-            hub.stop()
+        yield hub
+        hub.stop()
     finally:
         hub.dialog.stop()
         conf.use_internet = saved_internet
@@ -233,7 +232,15 @@ def _samp_web_hub(tmp_path_factory) -> Iterator[WebHub]:
 
 
 @pytest.fixture
-def samp_hub(_samp_web_hub: WebHub) -> WebHub:
+def _samp_port(_samp_web_hub: WebHub) -> Iterator[None]:
+    """This test has the Web Profile port: other processes' hub tests wait until it ends."""
+    with port_lock():
+        yield
+        _samp_web_hub.stop()
+
+
+@pytest.fixture
+def samp_hub(_samp_web_hub: WebHub, _samp_port: None) -> WebHub:
     """The session's hub, running (started again if a test before stopped it)."""
     _samp_web_hub.dialog.approve = True  # whatever the test before chose
     _samp_web_hub.dialog.requests.clear()
@@ -248,7 +255,7 @@ def samp_receiver(samp_hub: WebHub) -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def no_samp_hub(_samp_web_hub: WebHub) -> WebHub:
+def no_samp_hub(_samp_web_hub: WebHub, _samp_port: None) -> WebHub:
     """The session's hub, stopped; ``.start()`` brings it up for a test that wants it later."""
     _samp_web_hub.stop()
     assert port_is_free(WEB_PROFILE_PORT), "something else holds the SAMP Web Profile port"
