@@ -42,9 +42,11 @@ ROWS = [
     ),
     ("a redirect to metadata", "{hostile}/redirect?to=http://169.254.169.254/", "link-local"),
     ("a redirect to a file URL", "{hostile}/redirect?to=file:///etc/passwd", "unsupported"),
-    ("a file URL", "file:///etc/passwd", "unsupported"),
-    ("a gopher URL", "gopher://127.0.0.1:6379/_INFO", "unsupported"),
     ("an error page with a banner", "{hostile}/error-page", "HTTP 403 Forbidden"),
+    # refused before issue 11 too (every row above failed on 363bb2a, checked): kept as
+    # regression rows
+    ("held before: a file URL", "file:///etc/passwd", "unsupported"),
+    ("held before: a gopher URL", "gopher://127.0.0.1:6379/_INFO", "unsupported"),
 ]
 NEVER_SHOWN = ("SECRET-BANNER", "redis_version", '"ok"', "Traceback", "/tmp/", "/work/")
 
