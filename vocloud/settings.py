@@ -189,6 +189,8 @@ VOCLOUD_BROKER_URL = envstr("VOCLOUD_BROKER_URL", "")
 VOCLOUD_JOBS_DIR = DATA_DIR / "jobs"
 # Longest blocking WAIT on a job (s); pyvo polls with a 10 s and waits with a 600 s timeout.
 VOCLOUD_UWS_MAX_WAIT = max(1, min(60, envint("VOCLOUD_UWS_MAX_WAIT", 60)))
+# Blocking WAITs one user may hold at once in one web process (each holds a thread).
+VOCLOUD_UWS_MAX_WAITS_PER_USER = max(1, envint("VOCLOUD_UWS_MAX_WAITS_PER_USER", 4))
 # Jobs live this long unless their owner asks for less (days), and never longer.
 VOCLOUD_DESTRUCTION_DAYS = envint("VOCLOUD_DESTRUCTION_DAYS", 30)
 # A job whose worker has not reported for this long is declared lost (s).

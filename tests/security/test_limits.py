@@ -259,3 +259,23 @@ def test_a_gzipped_fits_bomb_is_refused_by_the_reader(tmp_path):
             out.write(bytes(1 << 20))
     with pytest.raises(SpectrumReadError, match="expands to more than 512 MB"):
         read_spectrum(bomb)
+
+
+def test_a_runid_longer_than_its_column_is_a_usage_error(client, alice):
+    response = uws_post(client, SELFTEST, {"RUNID": "r" * 1025})
+    assert response.status_code == 400 and "RUNID must be at most 1024" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_spreadsheet_formulas_in_exported_candidates_are_made_inert():
+    from vocloud.labelling.exports import render
+
+    table = {
+        "object": ['=HYPERLINK("http://x")', "+cmd", "@SUM(1)", "HD 1"],
+        "z": ["-0.5", "1", "2", "3"],
+    }
+    body, _mime, _suffix = render(table, "csv", "candidates")
+    lines = body.decode().splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK") and lines[2].startswith("'+cmd")
+    assert lines[3].startswith("'@SUM") and lines[4] == "HD 1,3"
+    assert lines[1].endswith(",-0.5")  # a negative number stays a number

@@ -59,7 +59,7 @@ def render(table: dict, fmt: str, description: str) -> tuple[bytes, str, str]:
         writer = csv.writer(out)
         writer.writerow(list(table))
         for values in zip(*table.values(), strict=True):
-            writer.writerow(["" if _missing(v) else v for v in values])
+            writer.writerow(["" if _missing(v) else _inert(v) for v in values])
         return out.getvalue().encode(), mime, suffix
     votable = Table({k: np.asarray(v) for k, v in table.items()})
     votable.meta["description"] = description
@@ -73,6 +73,20 @@ def render(table: dict, fmt: str, description: str) -> tuple[bytes, str, str]:
     buffer = io.BytesIO()
     votable.write(buffer, format="votable")
     return buffer.getvalue(), mime, suffix
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """A text cell a spreadsheet would run as a formula (an OBJECT header written by
+    whoever made the file, say "=HYPERLINK(...)") gets a leading quote; numbers stay."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def _missing(value) -> bool:

@@ -135,6 +135,8 @@ def check_upload_sizes(owner, files: Mapping[str, UploadedFile], replaced: int =
     from vocloud.files.operations import quota_for
     from vocloud.files.uploads import max_upload_bytes
 
+    if not files:
+        return 0  # no upload: no need to weigh the owner's storage
     limit = max_upload_bytes()
     for name, upload in files.items():
         if (upload.size or 0) > limit:
@@ -147,6 +149,12 @@ def check_upload_sizes(owner, files: Mapping[str, UploadedFile], replaced: int =
             "storage quota is free (job uploads count until the job is destroyed)"
         )
     return total
+
+
+def _check_run_id(control: Mapping[str, str]) -> None:
+    limit = Job._meta.get_field("run_id").max_length
+    if len(control.get("RUNID", "")) > limit:  # PostgreSQL would refuse it with a 500
+        raise UsageError(f"RUNID must be at most {limit} characters")
 
 
 def _check_job_count(owner) -> None:
@@ -168,6 +176,7 @@ def create_job(
     phase_request = control.get("PHASE", "").upper()
     if phase_request not in ("", "RUN"):
         raise UsageError("PHASE at creation may only be RUN")
+    _check_run_id(control)
     _check_job_count(owner)
     upload_bytes = check_upload_sizes(owner, files)
     now = now_ms()
@@ -320,6 +329,7 @@ def update_parameters(
     files = {name.upper(): f for name, f in (files or {}).items()}
     if set(control) - {"RUNID"}:
         raise UsageError(f"{', '.join(sorted(set(control) - {'RUNID'}))} is not a parameter")
+    _check_run_id(control)
     merged = {**job.parameters, **params}
     _check_parameters(job.owner, kind, merged, {*job.uploads, *files}, job.job_id)
     replaced = _upload_sizes(job, files)

@@ -28,6 +28,7 @@ from vocloud.uws.http import (
 )
 from vocloud.uws.models import Job, Phase
 from vocloud.uws.phases import ACTIVE
+from vocloud.uws.waiting import wait_slot
 
 logger = logging.getLogger(__name__)
 WAIT_POLL = 0.2  # seconds between looks at the database during a blocking WAIT
@@ -157,14 +158,17 @@ class JobView(UWSView):
         wait = cap if wait < 0 or wait > cap else wait
         if job.phase not in ACTIVE or (phase and phase.upper() != job.phase):
             return job
-        deadline = time.monotonic() + wait
-        while (remaining := deadline - time.monotonic()) > 0:
-            time.sleep(min(WAIT_POLL, remaining))
-            current = Job.objects.filter(pk=job.pk).values_list("phase", flat=True).first()
-            if current is None:
-                raise NotFound("the job was destroyed while waiting")
-            if current != job.phase:
-                break
+        with wait_slot(self.request.user.pk) as allowed:
+            if not allowed:
+                return job  # this user already holds their share of the web threads
+            deadline = time.monotonic() + wait
+            while (remaining := deadline - time.monotonic()) > 0:
+                time.sleep(min(WAIT_POLL, remaining))
+                current = Job.objects.filter(pk=job.pk).values_list("phase", flat=True).first()
+                if current is None:
+                    raise NotFound("the job was destroyed while waiting")
+                if current != job.phase:
+                    break
         return job
 
     def post(self, request, kind, job_id):
