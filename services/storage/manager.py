@@ -56,8 +56,11 @@ def relative_path(space: UserSpace, path: Path) -> str:
 def valid_name(name: str) -> str:
     """A single file or folder name, stripped; raises StorageError for anything else."""
     name = name.strip()
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
-        raise StorageError(f"{name!r} is not a valid name (no slashes, not empty, not '..')")
+    controls = any(ord(char) < 32 or ord(char) == 127 for char in name)
+    if not name or name in (".", "..") or "/" in name or "\\" in name or controls:
+        raise StorageError(
+            f"{name!r} is not a valid name (no slashes or control characters, not empty, not '..')"
+        )
     if len(name.encode()) > MAX_NAME_LENGTH:
         raise StorageError(f"The name is longer than {MAX_NAME_LENGTH} bytes.")
     return name

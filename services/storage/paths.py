@@ -36,6 +36,8 @@ def clean_relative(relative: str) -> PurePosixPath:
     shown = relative if len(relative) <= 80 else relative[:77] + "..."
     if "\x00" in relative:
         raise PathEscape(f"{shown!r}: NUL in a path")
+    if any(ord(char) < 32 or ord(char) == 127 for char in relative):
+        raise PathEscape(f"{shown!r}: control characters are not allowed in names")
     text = relative.replace("\\", "/")
     path = PurePosixPath(text)
     if path.is_absolute() or (len(text) > 1 and text[1] == ":"):

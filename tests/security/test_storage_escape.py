@@ -87,6 +87,7 @@ def test_parameters_that_name_paths_outside_are_refused_at_creation(
 UPLOADS = [  # attack: a file-manager upload whose relative path leaves the folder
     ("a name longer than the file system allows", "d/" + "n" * 300 + ".txt"),
     ("a path longer than the file system allows", "/".join(["d" * 200] * 30) + "/x.txt"),
+    ("a control character in a name", "planted\nx.txt"),
     # refused before issue 11 too (the rows above failed on 363bb2a, checked)
     ("held before: a folder upload climbing out", "../../2/files/planted.txt"),
     ("held before: an absolute folder upload", "/etc/planted.txt"),
