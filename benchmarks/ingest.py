@@ -33,6 +33,7 @@ from services.ingest.store import store_file  # noqa: E402
 from services.jobs import JobContext  # noqa: E402
 from services.storage import UserSpace  # noqa: E402
 from services.storage.index import ContentIndex  # noqa: E402
+from tests.support.remote import TEST_POLICY  # noqa: E402
 from tests.support.vo_servers import VOServer, make_synthetic  # noqa: E402
 
 SOURCES = [
@@ -80,7 +81,10 @@ def ingest_path(paths: list[Path], tmp: Path, round_: int) -> float:
 
 
 def context(tmp: Path, name: str) -> JobContext:
-    return JobContext(job_id=name, job_dir=tmp / name, user_root=tmp / f"{name}-user")
+    # the local SSAP service stands for a remote archive on 127.0.0.2 (tests/support/remote.py)
+    return JobContext(
+        job_id=name, job_dir=tmp / name, user_root=tmp / f"{name}-user", fetch_policy=TEST_POLICY
+    )
 
 
 def whole_job_from_tar(paths: list[Path], tmp: Path) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -174,6 +175,7 @@ def main() -> int:
     env = {
         **os.environ,
         "VOCLOUD_DATA_DIR": str(data_dir),
+        "VOCLOUD_SECRET_KEY": secrets.token_urlsafe(50),  # this run's own (none in the source)
         "DJANGO_SETTINGS_MODULE": "vocloud.settings",
     }
     os.environ.update(env)

@@ -10,7 +10,6 @@ Rows: attack -> expected outcome, on the running platform as README starts it.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,13 +41,7 @@ def test_one_user_cannot_hold_every_web_thread_with_blocking_waits(platform):
     """24 blocking WAITs at once on a PENDING job (2 web processes x 16 threads): at most 4
     per process block, the rest answer at once, and another user is served meanwhile."""
     # A token, not a password: 24 first password checks at once would take seconds themselves
-    portal = platform.portal_session("alice")
-    page = portal.post(
-        f"{platform.url}/accounts/tokens/",
-        data={"name": "waits", "csrfmiddlewaretoken": portal.cookies["csrftoken"]},
-        headers={"Referer": f"{platform.url}/accounts/tokens/"},
-    )
-    key = re.search(r"<code[^>]*>([A-Za-z0-9_\-]{20,})</code>", page.text).group(1)
+    key = platform.api_token("alice", "waits")
     alice = requests.Session()
     alice.headers["Authorization"] = f"Token {key}"
     bob = platform.session("bob")

@@ -22,12 +22,16 @@ class _NoMlsdHandler(FTPHandler):
 
 
 class FtpServer:
-    """Anonymous read-only FTP of ``root``; ``mlsd=False`` removes the MLSD command."""
+    """Anonymous read-only FTP of ``root``; ``mlsd=False`` removes the MLSD command;
+    ``handler``: a handler class of one's own (tests/support/hostile.py's, say)."""
 
-    def __init__(self, root: Path, *, mlsd: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, mlsd: bool = True, handler: type[FTPHandler] | None = None
+    ) -> None:
         authorizer = DummyAuthorizer()
         authorizer.add_anonymous(str(root))
-        handler = type("Handler", (FTPHandler if mlsd else _NoMlsdHandler,), {})
+        base = handler or (FTPHandler if mlsd else _NoMlsdHandler)
+        handler = type("Handler", (base,), {})
         handler.authorizer = authorizer
         handler.banner = "vocloud test FTP"
         handler.passive_ports = None

@@ -19,10 +19,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from astropy.io import fits as fits_io
-from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
-from pyftpdlib.servers import FTPServer
 
+from tests.support.ftp_server import FtpServer
 from tests.support.remote import REMOTE_HOST
 
 ESCAPING_LINKS = [  # hrefs in the hostile listing of /list/
@@ -150,29 +149,7 @@ class _HostileFtpHandler(FTPHandler):
         self.push_dtp_data(fits_variant(self.fits, file), cmd="RETR")
 
 
-class HostileFtp:
+def HostileFtp(root: Path, fits: bytes) -> FtpServer:
     """Anonymous FTP whose listings hold ``../`` names; any RETR answers the FITS file."""
-
-    def __init__(self, root: Path, fits: bytes) -> None:
-        authorizer = DummyAuthorizer()
-        authorizer.add_anonymous(str(root))
-        handler = type("Handler", (_HostileFtpHandler,), {"fits": fits})
-        handler.authorizer = authorizer
-        handler.passive_ports = None
-        self._server = FTPServer((REMOTE_HOST, 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"timeout": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.address[:2]
-        return f"ftp://{host}:{port}"
-
-    def __enter__(self) -> HostileFtp:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.close_all()
-        self._thread.join(5)
+    handler = type("HostileHandler", (_HostileFtpHandler,), {"fits": fits})
+    return FtpServer(root, handler=handler)
