@@ -61,6 +61,7 @@ class Ingestion:
         self.cutout = Cutout(params.cutout_band, params.cutout_circle)
         self.rows: list[Row] = []
         self.total = self.done = 0
+        self._folders: dict[str, Path] = {}  # sub-folder -> contained path (resolved once)
 
     def tick(self, message: str) -> None:
         self.done += 1
@@ -68,7 +69,7 @@ class Ingestion:
 
     def store(self, path: Path, item: Item) -> None:
         try:  # the one containment point: target and sub-folder stay in the user's files
-            folder = self.space.resolve(self.target, item.subdir)
+            folder = self._folder(item.subdir)
         except PathEscape as exc:
             path.unlink(missing_ok=True)
             self.fail(item, f"not stored: {exc}")
@@ -77,6 +78,11 @@ class Ingestion:
         if row.status == "ok" and item.note:
             row.reason = item.note
         self.rows.append(row)
+
+    def _folder(self, subdir: str) -> Path:
+        if subdir not in self._folders:
+            self._folders[subdir] = self.space.resolve(self.target, subdir)
+        return self._folders[subdir]
 
     def fail(self, item: Item, reason: str) -> None:
         self.rows.append(Row(item.source, reason=reason))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import zlib
 from typing import BinaryIO
 
 __all__ = ["FITS_SUFFIXES", "HEAD_BYTES", "describe_foreign", "open_binary", "sniff"]
@@ -40,32 +39,17 @@ def open_binary(path: str) -> BinaryIO:
 MAX_EXPANDED_BYTES = 512 * 1024**2
 
 
-def check_expanded_size(path: str, limit: int = MAX_EXPANDED_BYTES) -> None:
-    """Refuse a gzipped file that expands to more than ``limit`` bytes (streamed, not kept).
-
-    Raises
-    ------
-    SpectrumReadError
-        Naming the file and the limit.
-    """
+def _refuse_bomb(fh: gzip.GzipFile, already: int, path: str, limit: int) -> None:
+    """Read the rest of a gzip stream (nothing kept) and refuse it beyond ``limit`` bytes."""
     from services.spectra.spectrum import SpectrumReadError
 
-    expanded = 0
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(2) != _GZIP_MAGIC:
-                return
-        with gzip.open(path, "rb") as fh:
-            while block := fh.read(1 << 20):
-                expanded += len(block)
-                if expanded > limit:
-                    break
-    except (OSError, EOFError, zlib.error):
-        return  # missing, unreadable or corrupt: the reader says which
-    if expanded > limit:
-        raise SpectrumReadError(
-            path, f"expands to more than {limit // 1024**2} MB when decompressed"
-        )
+    expanded = already
+    while block := fh.read(1 << 20):
+        expanded += len(block)
+        if expanded > limit:
+            raise SpectrumReadError(
+                path, f"expands to more than {limit // 1024**2} MB when decompressed"
+            )
 
 
 def describe_foreign(head: bytes) -> str | None:
@@ -118,8 +102,13 @@ def read_head(path: str) -> bytes:
         When the file cannot be opened or read (missing, a directory, no permission...).
     EOFError, gzip.BadGzipFile
         When a gzip stream is corrupt or cut short.
+    SpectrumReadError
+        When a gzip stream expands beyond :data:`MAX_EXPANDED_BYTES` (a decompression bomb).
     """
     if os.path.isdir(path):
         raise IsADirectoryError(path)
     with open_binary(path) as fh:
-        return fh.read(HEAD_BYTES)
+        head = fh.read(HEAD_BYTES)
+        if isinstance(fh, gzip.GzipFile):  # the one look at a gzipped file's whole size
+            _refuse_bomb(fh, len(head), path, MAX_EXPANDED_BYTES)
+    return head
