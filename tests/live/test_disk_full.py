@@ -1,7 +1,7 @@
 """The disk fills up under a running platform: jobs end in a clear state, nothing is lost.
 
-The platform's job directory is a 4 MiB tmpfs (mounting needs root: skipped otherwise),
-filled to the last byte while the platform runs.
+The platform's job directory (or its database and users' storage) is a small tmpfs
+(mounting needs root: skipped otherwise), filled to the last byte while the platform runs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.support.platform import Platform, free_port, prepare, run_job, wait_for_phase
+from tests.support.platform import (
+    PASSWORDS,
+    Platform,
+    free_port,
+    prepare,
+    run_job,
+    wait_for_phase,
+)
 
 pytestmark = [
     pytest.mark.platform,
@@ -103,3 +110,67 @@ def test_a_full_disk_fails_jobs_cleanly_and_loses_nothing(small_disk):
         alice, platform, "selftest", DURATION=0, files={"ATTACHMENT": ("big.bin", b"x" * 200_000)}
     )
     assert b"attachment_size" in alice.get(f"{retried.url}/results/result").content
+
+
+@pytest.fixture
+def small_portal_disk(tmp_path):
+    """A platform whose database and users' storage live on an 8 MiB filesystem."""
+    data_dir, small = tmp_path / "data", tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(small)], check=True)
+    try:
+        (small / "users").mkdir()
+        data_dir.mkdir()
+        (data_dir / "users").symlink_to(small / "users")
+        env = prepare(data_dir, VOCLOUD_DATABASE_URL=f"sqlite:///{small}/vocloud.sqlite3")
+        platform = Platform(data_dir, free_port(), env)
+        try:
+            yield platform.start(), small
+        finally:
+            platform.stop()
+    finally:
+        for _ in range(20):
+            if subprocess.run(["umount", str(small)], check=False).returncode == 0:
+                break
+            time.sleep(0.5)
+
+
+def _form(session, url: str, data: dict, files=None):
+    token = session.cookies.get("csrftoken", "")
+    return session.post(
+        url, data={"csrfmiddlewaretoken": token, **data}, files=files, headers={"Referer": url}
+    )
+
+
+def test_a_full_disk_answers_the_portal_with_503_and_loses_nothing(small_portal_disk):
+    """File-manager upload and copy, and a log-in (its session is a database write), on a
+    full disk: 503 with one sentence, never a traceback or a path; what was stored stays."""
+    platform, small = small_portal_disk
+    portal = platform.portal_session("alice")
+    upload = f"{platform.url}/files/upload/"
+    assert _form(portal, upload, {"folder": ""}, [("files", ("kept.txt", b"kept\n"))]).ok
+    filler = fill(small)
+
+    answers = {
+        "upload": _form(portal, upload, {"folder": ""}, [("files", ("new.txt", b"x" * 50_000))]),
+        "copy": _form(portal, f"{platform.url}/files/copy/", {"paths": "kept.txt", "dest": ""}),
+    }
+    login = platform.session("alice")  # a new browser: its log-in must write a session
+    login.auth = None
+    login.get(f"{platform.url}/accounts/login/")
+    answers["login"] = _form(
+        login,
+        f"{platform.url}/accounts/login/",
+        {"username": "alice", "password": PASSWORDS["alice"]},
+    )
+    for what, answer in answers.items():
+        assert answer.status_code == 503, (what, answer.status_code, answer.text[:300])
+        assert "disk is full: nothing was saved" in answer.text, what
+        assert "Traceback" not in answer.text and str(small) not in answer.text, what
+
+    filler.unlink()
+    files = small / "users" / "1" / "files"
+    assert (files / "kept.txt").read_text() == "kept\n"
+    assert not (files / "new.txt").exists()
+    assert _form(portal, upload, {"folder": ""}, [("files", ("new.txt", b"y"))]).ok
+    assert (files / "new.txt").read_bytes() == b"y"
