@@ -244,66 +244,14 @@
     showLegend(mappers.score, "score");
     showCounts(JSON.parse(document.getElementById("label-counts").textContent));
     showPerformance(JSON.parse(document.getElementById("label-performance").textContent));
-    wireSamp();
+    window.vocloudLabelSamp.wire({
+      cfg, csrf, say,
+      selection,
+      select: (rows) => { points.selected.indices = rows; },
+      size: () => points.data.x.length,
+      pathOf: (i) => points.data.path[i],
+    });
     document.body.dataset.ready = "1"; // for tests and benchmarks: the page is usable
-  }
-
-  // --- SAMP -----------------------------------------------------------------------------
-  // Rows selected in TOPCAT are selected here too, once the user has sent the sample (the
-  // page registers with the hub only when asked to: no consent dialog on opening it).
-  let listening = false;
-  function listenToTopcat(samp, tableId) {
-    if (listening || !samp.onRowSelection) return;
-    listening = true;
-    samp.onRowSelection((params) => {
-      if (params.tableId !== tableId) return;
-      const n = points.data.x.length;
-      points.selected.indices = params.rowList.filter((i) => i >= 0 && i < n);
-      say(`${points.selected.indices.length} rows selected in ${params.sender || "another application"}.`);
-    }).catch(() => { listening = false; });
-  }
-
-  async function spectrumLinks(paths) {
-    const form = new URLSearchParams();
-    for (const path of paths) form.append("paths", path);
-    form.append("purpose", "spectrum");
-    const response = await fetch(cfg.fileLinksUrl, {
-      method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf },
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
-    return data;
-  }
-
-  function wireSamp() {
-    const samp = window.vocloudSamp;
-    const status = document.getElementById("samp-status");
-    if (!samp) { status.textContent = "SAMP unavailable"; return; }
-    samp.watchHub(status);
-    document.getElementById("send-topcat").addEventListener("click", async () => {
-      try {
-        const response = await fetch(cfg.sampUrl, { credentials: "same-origin" });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const links = await response.json();
-        await samp.sendTable({ url: links.table_url, name: links.name, tableId: links.table_id });
-        const rows = selection();
-        if (rows.length) await samp.selectRows({ tableId: links.table_id, url: links.table_url, rowList: rows });
-        listenToTopcat(samp, links.table_id);
-        say(`Sent the sample (${points.data.x.length} rows) to TOPCAT${rows.length ? `, ${rows.length} selected` : ""}.`);
-      } catch (error) { say(error.message, true); }
-    });
-    document.getElementById("send-splat").addEventListener("click", async () => {
-      const rows = selection();
-      if (!rows.length) { say("Select the spectra to send first.", true); return; }
-      try {
-        const links = await spectrumLinks(rows.map((i) => points.data.path[i]));
-        for (const item of links.files) {
-          await samp.sendSpectrum({ url: item.url, name: item.spectrum.name, meta: item.spectrum.meta });
-        }
-        const skipped = links.skipped.length ? ` (${links.skipped.length} skipped: ${links.skipped[0].reason})` : "";
-        say(`Sent ${links.files.length} spectra to SPLAT${skipped}.`);
-      } catch (error) { say(error.message, true); }
-    });
   }
 
   function start() {
