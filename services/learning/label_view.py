@@ -1,30 +1,31 @@
-"""Bokeh figures of the labelling page: the projected sample and the clicked spectrum.
+"""Bokeh figures of the labelling page: the projected sample and the spectrum under review.
 
 The page's script (``static/labelling/label.js``) finds the models by name:
-``points`` (the sample's ColumnDataSource), ``scatter`` (its renderer), ``spectrum``
-and ``lines`` (sources of the lower plot), ``colour-score``, ``colour-predicted`` and
-``colour-label`` (the colour mappings it switches between).
+``points`` (the sample's ColumnDataSource), ``scatter`` (its renderer), ``scatter-plot``,
+``spectrum-plot``, ``spectrum`` (the spectrum under review), ``reference`` (the labelled
+examples' median spectrum it is compared with), ``lines`` and ``line-names`` (spectral line
+marks), ``colour-score``, ``colour-predicted`` and ``colour-label`` (the colour mappings
+it switches between). Picking and hovering are the page's own (nearest point only), so
+the scatter plot has no tap or hover tool.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from bokeh.layouts import column
-from bokeh.models import (
-    BoxSelectTool,
-    ColumnDataSource,
-    HoverTool,
-    LassoSelectTool,
-    TapTool,
-)
+from bokeh.models import BoxSelectTool, ColumnDataSource, LassoSelectTool
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 from bokeh.transform import factor_cmap, linear_cmap
 
-from services.learning.sample import prediction_text, uncertainty
+from services.learning.sample import prediction_text
 
-UNLABELLED, OUTLINE = "#00000000", "#111111"
+UNLABELLED, OUTLINE = "#00000000", "#444444"
 NOT_SURE, BAD_DATA = "not sure", "bad data"
+#: Colours of the two marks and of unlabelled points: greys, apart from every class colour.
+MARK_COLOURS = {NOT_SURE: "#c7c7c7", BAD_DATA: "#6f6f6f"}
+NO_LABEL = "#e4e4e4"
+#: The selection is drawn in black with a thick line: no class or score colour is black.
+SELECTION = "#000000"
 
 
 def point_columns(
@@ -43,7 +44,7 @@ def point_columns(
     """
     score = np.asarray(sample["score"], dtype=np.float64)
     span = float(np.ptp(score)) if score.size else 0.0
-    size = 5 + 9 * ((score - score.min()) / span if span > 0 else np.zeros_like(score))
+    size = 5 + 7 * ((score - score.min()) / span if span > 0 else np.zeros_like(score))
     label, outline = [], []
     for path in sample["path"]:
         state = labels.get(path) or {}
@@ -57,7 +58,6 @@ def point_columns(
         "path": sample["path"].tolist(),
         "object": sample["object"].tolist(),
         "score": score.astype(np.float32),
-        "uncertainty": uncertainty(sample).astype(np.float32),
         "prediction": prediction_text(sample).tolist(),
         "size": size.astype(np.float32),
         "label": label,
@@ -77,23 +77,34 @@ def label_text(state: dict, numeric: bool) -> str:
     return value
 
 
-def labelling_layout(
-    columns: dict, classes: list[str], numeric: bool, *, title: str, wave_label: str = "λ [Å]"
+def labelling_figures(
+    columns: dict, classes: list[str], numeric: bool, *, wave_label: str = "λ [Å]"
 ):
-    """Scatter plot of the sample (WebGL) above the plot of the clicked spectrum."""
+    """The scatter plot of the sample (WebGL) and the plot of the spectrum under review.
+
+    Returns
+    -------
+    scatter, spectrum : bokeh figures
+        Embedded side by side (or stacked on narrow screens) by the page.
+    """
+    return _scatter(columns, classes, numeric), _spectrum(wave_label)
+
+
+def _scatter(columns: dict, classes: list[str], numeric: bool):
     source = ColumnDataSource(columns, name="points")
     plot = figure(
-        title=title,
-        height=560,
+        height=450,
         sizing_mode="stretch_width",
         output_backend="webgl",
         tools="pan,wheel_zoom,reset,save",
         active_scroll="wheel_zoom",
         x_axis_label="projection x",
         y_axis_label="projection y",
+        name="scatter-plot",
     )
+    plot.toolbar.logo = None
     lasso = LassoSelectTool(continuous=False)
-    plot.add_tools(BoxSelectTool(), lasso, TapTool())
+    plot.add_tools(BoxSelectTool(), lasso)
     plot.toolbar.active_drag = lasso
     scores = columns["score"]
     by_score = linear_cmap(
@@ -104,9 +115,13 @@ def labelling_layout(
     )
     by_score.transform.name = "colour-score"
     predicted = sorted(set(columns["prediction"])) if not numeric else []
-    factors = [*list(classes), NOT_SURE, BAD_DATA]
-    palette = [*_palette(len(classes)), "#999999", "#000000"]
-    by_label = factor_cmap("label", palette, factors, nan_color="#dddddd")
+    colours = _palette(len(classes))
+    by_label = factor_cmap(
+        "label",
+        [*colours, MARK_COLOURS[NOT_SURE], MARK_COLOURS[BAD_DATA]],
+        [*list(classes), NOT_SURE, BAD_DATA],
+        nan_color=NO_LABEL,
+    )
     by_label.transform.name = "colour-label"
     by_predicted = factor_cmap(
         "prediction", _palette(max(len(classes), 1)), list(classes) or predicted, nan_color="#bbb"
@@ -120,49 +135,58 @@ def labelling_layout(
         fill_color=by_score,
         fill_alpha=0.8,
         line_color="outline",
-        line_width=1.6,
-        selection_line_color="#ff7f0e",
-        nonselection_fill_alpha=0.25,
-        nonselection_line_alpha=0.4,
+        line_width=1.4,
+        selection_line_color=SELECTION,
+        selection_line_width=1.8,
+        selection_fill_alpha=1.0,
+        nonselection_fill_alpha=0.2,
+        nonselection_line_alpha=0.3,
         name="scatter",
     )
     # The page switches to these mappings; referencing them puts them in the document.
     renderer.tags = [by_predicted.transform, by_label.transform]
-    plot.add_tools(
-        HoverTool(
-            renderers=[renderer],
-            tooltips=[
-                ("id", "@row"),
-                ("object", "@object"),
-                ("prediction", "@prediction"),
-                ("uncertainty", "@uncertainty{0.000}"),
-                ("label", "@label"),
-            ],
-        )
-    )
-    spectrum = figure(
-        title="Click a point to see its spectrum",
-        height=300,
+    current = ColumnDataSource({"x": [], "y": []}, name="current")
+    plot.scatter(
+        "x", "y", source=current, size=22, fill_alpha=0, line_color=SELECTION, line_width=2.5,
+        name="current-point",
+    )  # fmt: skip
+    return plot
+
+
+def _spectrum(wave_label: str):
+    plot = figure(
+        height=235,
         sizing_mode="stretch_width",
         output_backend="webgl",
         tools="pan,wheel_zoom,box_zoom,reset,save",
+        active_scroll="wheel_zoom",
         x_axis_label=wave_label,
         y_axis_label="flux",
         name="spectrum-plot",
     )
-    spectrum_source = ColumnDataSource({"wave": [], "flux": []}, name="spectrum")
-    spectrum.line("wave", "flux", source=spectrum_source, color="#2855c8")
+    plot.toolbar.logo = None
+    plot.title.text = "Click a point, or press → to review the most uncertain spectrum"
+    reference = ColumnDataSource({"wave": [], "flux": []}, name="reference")
+    plot.line(
+        "wave", "flux", source=reference, color="#ff7f0e", line_width=1.6, alpha=0.8,
+        name="reference-line",
+    )  # fmt: skip
+    source = ColumnDataSource({"wave": [], "flux": []}, name="spectrum")
+    plot.line("wave", "flux", source=source, color="#1d2433", line_width=1.2)
     lines = ColumnDataSource({"xs": [], "ys": [], "name": []}, name="lines")
-    spectrum.multi_line("xs", "ys", source=lines, color="#d62728", line_dash="dashed")
-    spectrum.text(
+    plot.multi_line("xs", "ys", source=lines, color="#d62728", line_dash="dashed", alpha=0.7)
+    plot.text(
         x="text_x",
         y="text_y",
         text="name",
         source=ColumnDataSource({"text_x": [], "text_y": [], "name": []}, name="line-names"),
         text_font_size="10px",
         text_color="#d62728",
+        angle=1.5708,
+        text_align="right",
+        text_baseline="bottom",
     )
-    return column(plot, spectrum, sizing_mode="stretch_width")
+    return plot
 
 
 def _palette(n: int) -> list[str]:

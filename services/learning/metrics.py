@@ -73,23 +73,48 @@ def true_positive_rates(
         Class names the model predicted and the expert's verdict for the same spectra.
     """
     out = []
-    alpha = 1.0 - confidence
     for name in classes:
         chosen = predicted == name
         n, k = int(chosen.sum()), int((verified[chosen] == name).sum())
-        lo = stats.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
-        hi = stats.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+        low, high = proportion_interval(k, n, confidence)
         out.append(
             {
                 "class": name,
                 "checked": n,
                 "correct": k,
                 "rate": k / n if n else float("nan"),
-                "low": float(lo) if n else float("nan"),
-                "high": float(hi) if n else float("nan"),
+                "low": low,
+                "high": high,
             }
         )
     return out
+
+
+def proportion_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson (exact binomial) interval of a proportion ``k / n``.
+
+    The one interval of the platform for a share of successes (a validation accuracy, a
+    true-positive rate): it never covers less than ``confidence``, which matters for the
+    small ``n`` of early rounds, where the normal approximation fails.
+
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials (``0 <= k <= n``).
+    confidence : float
+        Coverage of the central interval.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        In [0, 1]; both NaN when ``n`` is 0.
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    alpha = 1.0 - confidence
+    low = stats.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
+    high = stats.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+    return float(low), float(high)
 
 
 def votes(probs: np.ndarray, y: np.ndarray, questions: list[str], level: float = 0.9) -> dict:

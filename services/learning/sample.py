@@ -13,6 +13,7 @@ import numpy as np
 from astropy.io.votable import parse_single_table
 
 from services.jobs import JobFailure
+from services.learning.score_parts import PROBABILITY
 
 #: Columns of ``scores.vot`` carried into the sample when present.
 PREDICTION_COLUMNS = ("predicted", "confidence", "entropy", "bald", "mean", "sigma")
@@ -50,18 +51,21 @@ def read_sample(results_dir: Path) -> dict[str, np.ndarray]:
     position = np.full(int(np.max(scores["row"])) + 1 if len(scores) else 0, -1)
     position[np.asarray(scores["row"], dtype=np.int64)] = np.arange(len(scores))
     at = position[rows]
-    for name in PREDICTION_COLUMNS:
+    wanted = [*PREDICTION_COLUMNS, *(c for c in scores.colnames if c.startswith(PROBABILITY))]
+    for name in wanted:
         if name in scores.colnames:
             values = np.asarray(scores[name])
             out[name] = values[at].astype(str) if values.dtype.kind in "USO" else values[at]
     return out
 
 
-def uncertainty(sample: dict[str, np.ndarray]) -> np.ndarray:
-    """One uncertainty per point: predictive sigma (numbers) or 1 - confidence (classes)."""
-    if "sigma" in sample:
-        return np.asarray(sample["sigma"], dtype=np.float64)
-    return 1.0 - np.asarray(sample["confidence"], dtype=np.float64)
+def class_probabilities(sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Class name -> mean predictive probability per point (empty for older rounds)."""
+    return {
+        name[len(PROBABILITY) :]: np.asarray(values, dtype=np.float64)
+        for name, values in sample.items()
+        if name.startswith(PROBABILITY)
+    }
 
 
 def prediction_text(sample: dict[str, np.ndarray]) -> np.ndarray:

@@ -21,6 +21,9 @@ import numpy as np
 from services import acquisition
 from services.jobs import JobFailure
 
+#: Prefix of the per-class mean probability columns of ``scores.vot`` ("p_" + class name).
+PROBABILITY = "p_"
+
 
 @dataclass
 class Scored:
@@ -126,6 +129,8 @@ def _columns(
             "entropy": acquisition.max_entropy(log_probs),
             "bald": acquisition.bald(log_probs),
         }
+        for c, name in enumerate(classes):  # what the expert compares against
+            columns[f"{PROBABILITY}{name}"] = probs[:, c].astype(np.float32)
         return columns, {"score": score, "probs": probs.astype(np.float32)}
     means, log_vars = out["means"], out["log_vars"]  # [T, N] each
     score = (

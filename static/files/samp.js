@@ -1,5 +1,6 @@
 // Send to TOPCAT / Send to SPLAT in the file manager: the server signs links to the chosen
-// files (files:samp_links), window.vocloudSamp broadcasts them to the desktop tools.
+// files (files:samp_links), window.vocloudSamp calls the desktop tools with them, and the
+// page says what each tool answered ("topcat loaded 2 tables", or its error).
 (function () {
   "use strict";
   const bar = document.querySelector("[data-samp-links]");
@@ -7,7 +8,8 @@
   const samp = window.vocloudSamp;
   const message = document.getElementById("samp-message");
   const TOOL = { table: "TOPCAT", spectrum: "SPLAT" };
-  const NOUN = { table: ["VOTable", "VOTables"], spectrum: ["spectrum", "spectra"] };
+  const NOUN = { table: ["table", "tables"], spectrum: ["spectrum", "spectra"] };
+  const TAKES = { table: "VOTables and FITS tables", spectrum: "FITS and VOTable spectra" };
 
   samp.watchHub(document.getElementById("samp-hub"));
 
@@ -60,18 +62,30 @@
       await samp.connect(); // before signing links: no hub, no links
       const answer = await signedLinks(paths, purpose);
       if (!answer.files.length) {
-        return say(`Nothing to send: ${TOOL[purpose]} takes ${NOUN[purpose][1]}` +
+        return say(`Nothing to send: ${TOOL[purpose]} takes ${TAKES[purpose]}` +
           `${skippedText(answer.skipped)}.`, "error");
       }
-      const apps = new Set();
+      const loaded = new Map(); // tool name -> files it loaded
+      const problems = []; // one sentence per refusal, warning or silence
       for (const file of answer.files) {
-        const got = purpose === "table"
-          ? await samp.sendTable({ url: file.url, name: file.table.name, tableId: file.table.table_id })
+        const replies = purpose === "table"
+          ? await samp.sendTable({ url: file.url, name: file.table.name, tableId: file.table.table_id,
+            format: file.table.format })
           : await samp.sendSpectrum({ url: file.url, name: file.spectrum.name, meta: file.spectrum.meta });
-        got.forEach((app) => apps.add(app));
+        for (const reply of replies) {
+          if (reply.status === "ok" || reply.status === "warning") {
+            loaded.set(reply.name, (loaded.get(reply.name) || 0) + 1);
+          }
+          if (reply.status !== "ok") {
+            problems.push(samp.describeReplies([reply], { done: `loaded ${file.name}`, what: file.name }).text);
+          }
+        }
       }
-      say(`Sent ${count(answer.files.length, purpose)} to ${Array.from(apps).join(", ")}` +
-        `${skippedText(answer.skipped)}.`, "success");
+      const head = loaded.size
+        ? Array.from(loaded, ([name, n]) => `${name} loaded ${count(n, purpose)}`).join(", ")
+        : "Nothing was loaded";
+      say([`${head}${skippedText(answer.skipped)}.`, ...problems].join(" "),
+        problems.length ? "error" : "success");
     } catch (error) {
       say(error.message, "error");
     } finally {

@@ -7,24 +7,32 @@
  *   page.select(rows)         select these points
  *   page.size()               number of points
  *   page.pathOf(i)            the spectrum path of point i
+ *
+ * Every Send to TOPCAT is a new table for TOPCAT (the server hands out a new table-id each
+ * time: TOPCAT refuses one it has loaded), so the page remembers every table-id and URL it
+ * sent: a row selection about any of them selects the rows here. What the page says comes
+ * from the tools' replies ("topcat loaded the sample (40 rows)", or TOPCAT's error).
  */
 (function () {
   "use strict";
   let page, cfg, csrf, say;
-  function selection() { return page.selection(); }
+  const sentIds = new Set(); // table-ids of the samples this page sent
+  const sentUrls = new Set(); // ... and their URLs: a tool may quote either
+
+  function count(n, one, many) { return `${n} ${n === 1 ? one : many}`; }
 
   // Rows selected in TOPCAT are selected here too, once the user has sent the sample (the
   // page registers with the hub only when asked to: no consent dialog on opening it).
   let listening = false;
-  function listenToTopcat(samp, tableId) {
+  function listenToTopcat(samp) {
     if (listening || !samp.onRowSelection) return;
     listening = true;
     samp.onRowSelection((params) => {
-      if (params.tableId !== tableId) return;
+      if (!sentIds.has(params.tableId) && !sentUrls.has(params.url)) return;
       const n = page.size();
-      const rows = params.rowList.filter((i) => i >= 0 && i < n);
+      const rows = params.rowList.filter((i) => Number.isInteger(i) && i >= 0 && i < n);
       page.select(rows);
-      say(`${rows.length} rows selected in ${params.sender || "another application"}.`);
+      say(`${count(rows.length, "row", "rows")} selected in ${params.senderName || "another application"}.`);
     }).catch(() => { listening = false; });
   }
 
@@ -40,34 +48,70 @@
     return data;
   }
 
+  async function sendSample(samp) {
+    const response = await fetch(cfg.sampUrl, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const links = await response.json();
+    sentIds.add(links.table_id);
+    sentUrls.add(links.table_url);
+    listenToTopcat(samp);
+    const n = page.size();
+    const replies = await samp.sendTable({ url: links.table_url, name: links.name, tableId: links.table_id });
+    const told = samp.describeReplies(replies, {
+      done: `loaded the sample (${count(n, "row", "rows")})`, what: "the sample",
+    });
+    const rows = page.selection();
+    if (told.ok && rows.length) {
+      // A tool that loads tables but takes no row selections is no failure of the send.
+      await samp.selectRows({ tableId: links.table_id, url: links.table_url, rowList: rows }).then(
+        () => { told.text += ` ${count(rows.length, "row", "rows")} selected there.`; },
+        () => {}
+      );
+    }
+    say(told.text, !told.ok);
+  }
+
+  // One call per spectrum; the page sums the replies up per tool, errors in full.
+  async function sendSpectra(samp, rows) {
+    const links = await spectrumLinks(rows.map((i) => page.pathOf(i)));
+    const loaded = new Map(); // tool name -> spectra it loaded
+    const problems = [];
+    for (const item of links.files) {
+      const replies = await samp.sendSpectrum({ url: item.url, name: item.spectrum.name, meta: item.spectrum.meta });
+      for (const reply of replies) {
+        if (reply.status === "ok" || reply.status === "warning") {
+          loaded.set(reply.name, (loaded.get(reply.name) || 0) + 1);
+        }
+        if (reply.status !== "ok") {
+          problems.push(samp.describeReplies([reply], { done: `loaded ${item.name}`, what: item.name }).text);
+        }
+      }
+    }
+    const parts = Array.from(loaded, ([name, k]) => `${name} loaded ${count(k, "spectrum", "spectra")}.`);
+    if (links.skipped.length) parts.push(`${links.skipped.length} skipped: ${links.skipped[0].reason}.`);
+    say(parts.concat(problems.slice(0, 3)).join(" ") || "Nothing was sent.", loaded.size === 0);
+  }
+
   function wireSamp() {
     const samp = window.vocloudSamp;
     const status = document.getElementById("samp-status");
     if (!samp) { status.textContent = "SAMP unavailable"; return; }
     samp.watchHub(status);
-    document.getElementById("send-topcat").addEventListener("click", async () => {
-      try {
-        const response = await fetch(cfg.sampUrl, { credentials: "same-origin" });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const links = await response.json();
-        await samp.sendTable({ url: links.table_url, name: links.name, tableId: links.table_id });
-        const rows = selection();
-        if (rows.length) await samp.selectRows({ tableId: links.table_id, url: links.table_url, rowList: rows });
-        listenToTopcat(samp, links.table_id);
-        say(`Sent the sample (${page.size()} rows) to TOPCAT${rows.length ? `, ${rows.length} selected` : ""}.`);
-      } catch (error) { say(error.message, true); }
+    const topcat = document.getElementById("send-topcat");
+    topcat.addEventListener("click", async () => {
+      topcat.disabled = true;
+      say("Sending the sample to TOPCAT…");
+      try { await sendSample(samp); } catch (error) { say(error.message, true); }
+      topcat.disabled = false;
     });
-    document.getElementById("send-splat").addEventListener("click", async () => {
-      const rows = selection();
+    const splat = document.getElementById("send-splat");
+    splat.addEventListener("click", async () => {
+      const rows = page.selection();
       if (!rows.length) { say("Select the spectra to send first.", true); return; }
-      try {
-        const links = await spectrumLinks(rows.map((i) => page.pathOf(i)));
-        for (const item of links.files) {
-          await samp.sendSpectrum({ url: item.url, name: item.spectrum.name, meta: item.spectrum.meta });
-        }
-        const skipped = links.skipped.length ? ` (${links.skipped.length} skipped: ${links.skipped[0].reason})` : "";
-        say(`Sent ${links.files.length} spectra to SPLAT${skipped}.`);
-      } catch (error) { say(error.message, true); }
+      splat.disabled = true;
+      say(`Sending ${count(rows.length, "spectrum", "spectra")} to SPLAT…`);
+      try { await sendSpectra(samp, rows); } catch (error) { say(error.message, true); }
+      splat.disabled = false;
     });
   }
 

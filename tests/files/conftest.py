@@ -62,11 +62,69 @@ def write_votable(path: Path, table_name: str = "candidates") -> bytes:
     return path.read_bytes()
 
 
+def write_fits_table(path: Path) -> bytes:
+    """A FITS file whose first extension is a three-row binary table named CANDS."""
+    import numpy as np
+    from astropy.io import fits
+
+    columns = [fits.Column(name="ra", format="D", unit="deg", array=np.array([1.0, 2.0, 3.0]))]
+    table = fits.BinTableHDU.from_columns(columns, name="CANDS")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(path)
+    return path.read_bytes()
+
+
+def write_sdm_votable(path: Path, target: str = "HD 1234") -> bytes:
+    """A 40-pixel spectrum as an IVOA Spectrum data model (SDM) VOTable, as SSA serves."""
+    import warnings
+
+    import numpy as np
+    from astropy.io.votable.tree import Field, Param, Resource, TableElement, VOTableFile
+
+    votable = VOTableFile()
+    resource = Resource()
+    votable.resources.append(resource)
+    table = TableElement(votable, name="spectrum")
+    resource.tables.append(table)
+    with warnings.catch_warnings():  # "Angstrom is deprecated in VOUnit": SSA services say it
+        warnings.simplefilter("ignore")
+        table.params.append(
+            Param(
+                votable,
+                name="TargetName",
+                datatype="char",
+                arraysize="*",
+                value=target,
+                utype="spec:Spectrum.Target.Name",
+            )
+        )
+        for name, unit, utype in [
+            ("WAVE", "Angstrom", "spec:Spectrum.Data.SpectralAxis.Value"),
+            ("FLUX", "erg/s/cm2/Angstrom", "spec:Spectrum.Data.FluxAxis.Value"),
+        ]:
+            table.fields.append(
+                Field(votable, name=name, datatype="double", unit=unit, utype=utype)
+            )
+        table.create_arrays(40)
+        table.array["WAVE"] = np.linspace(4000.0, 4400.0, 40)
+        table.array["FLUX"] = np.linspace(1.0, 2.0, 40)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        votable.to_xml(str(path))
+    return path.read_bytes()
+
+
 @pytest.fixture
 def alice_samp_files(alice_files):
-    """alice_files plus tables/cands.vot (a VOTable) and blank.fits (FITS, no spectrum)."""
+    """alice_files plus tables/cands.vot (a VOTable), tables/cands.fits (a FITS table),
+    spectra/sdm.vot (an SDM VOTable spectrum), blank.fits (FITS, no spectrum) and
+    packed.fits (a tile-compressed image: a BINTABLE that is no table)."""
+    import numpy as np
     from astropy.io import fits
 
     write_votable(alice_files.files / "tables" / "cands.vot")
+    write_fits_table(alice_files.files / "tables" / "cands.fits")
+    write_sdm_votable(alice_files.files / "spectra" / "sdm.vot")
     fits.PrimaryHDU().writeto(alice_files.files / "blank.fits")
+    image = fits.CompImageHDU(np.zeros((16, 16), dtype=np.float32))
+    fits.HDUList([fits.PrimaryHDU(), image]).writeto(alice_files.files / "packed.fits")
     return alice_files

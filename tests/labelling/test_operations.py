@@ -29,8 +29,8 @@ def test_labels_marks_and_undo_restore_exactly_what_was_there(session):
     assert operations.counts(session)["labels"] == {"A": 1, "B": 0}
     assert sorted(operations.undo(session)) == ["b", "c"]
     assert operations.states(session) == {
-        "a": {"path": "a", "value": "A", "mark": "", "verdict": "", "predicted": ""},
-        "b": {"path": "b", "value": "A", "mark": "", "verdict": "", "predicted": ""},
+        "a": {"path": "a", "value": "A", "mark": "", "verdict": "", "predicted": "", "seen": False},
+        "b": {"path": "b", "value": "A", "mark": "", "verdict": "", "predicted": "", "seen": False},
     }
     assert sorted(operations.undo(session)) == ["a", "b"]
     assert not Label.objects.filter(session=session).exists()
@@ -70,8 +70,10 @@ def test_numeric_sessions_take_finite_numbers(alice):
 
 
 def test_verdicts_give_the_am_i_correct_estimate(session):
-    operations.apply(session, ["a", "b", "c"], verdict="yes", predicted=["A", "A", "B"])
-    operations.apply(session, ["d"], verdict="no", predicted=["A"])
+    operations.apply(
+        session, ["a", "b", "c"], verdict="yes", predicted=["A", "A", "B"], shown=["a", "b", "c"]
+    )
+    operations.apply(session, ["d"], verdict="no", predicted=["A"], shown=["d"])
     assert operations.states(session)["a"]["value"] == "A"  # yes: the prediction is the label
     assert operations.states(session)["d"]["value"] == ""
     rates = {r["class"]: r for r in operations.performance(session)}
@@ -82,6 +84,29 @@ def test_verdicts_give_the_am_i_correct_estimate(session):
         ["A"],
     )[0]
     assert rates["A"]["low"] == pytest.approx(expected["low"])
+
+
+def test_labels_and_verdicts_without_a_view_are_recorded_as_such(session):
+    operations.apply(session, ["a", "b", "c"], value="A", shown=["a"])
+    assert {p: s["seen"] for p, s in operations.states(session).items()} == {
+        "a": True,
+        "b": False,
+        "c": False,
+    }
+    assert operations.counts(session)["unseen"] == 2
+    # one key press on spectra nobody looked at is no evidence of the model's accuracy
+    operations.apply(session, [f"p{i}" for i in range(20)], verdict="yes", predicted=["B"] * 20)
+    operations.apply(session, ["d"], verdict="no", predicted=["B"], shown=["d"])
+    rates = operations.performance(session)
+    assert [(r["class"], r["checked"], r["correct"]) for r in rates] == [("B", 1, 0)]
+    assert operations.counts(session)["unseen_verdicts"] == 20
+    # looking again and answering makes the verdict count; undo restores the unseen one
+    operations.apply(session, ["p0"], verdict="yes", predicted=["B"], shown=["p0"])
+    assert operations.performance(session)[0]["checked"] == 2
+    operations.undo(session)
+    assert operations.states(session)["p0"]["seen"] is False
+    with pytest.raises(operations.LabelError, match="shown spectra"):
+        operations.apply(session, ["a"], value="A", shown="a")
 
 
 def test_the_snapshot_holds_labels_only(session, settings):

@@ -79,8 +79,8 @@ def open_round(page, platform, session_id, number=1):
 
 
 FRAME_JS = """() => {
-  const root = Object.values(Bokeh.index)[0];
-  const plot = root.child_views[0];
+  const model = Bokeh.documents[0].get_model_by_name('scatter-plot');
+  const plot = Object.values(Bokeh.index).find((v) => v.model === model);
   const box = plot.el.getBoundingClientRect(), frame = plot.frame.bbox;
   return {x: box.left + frame.left, y: box.top + frame.top, w: frame.width, h: frame.height};
 }"""
@@ -89,13 +89,34 @@ LABELS_JS = """() => Bokeh.documents[0].get_model_by_name('points').data.label
 
 
 def show_first_spectrum(page) -> None:
-    """Select the first point as a click would, and wait for its spectrum below."""
-    page.evaluate(
-        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0]; }"
-    )
+    """Start the review queue (→) and wait for the most uncertain spectrum beside the plot."""
+    page.keyboard.press("ArrowRight")
     page.wait_for_function(
         "() => Bokeh.documents[0].get_model_by_name('spectrum').data.wave.length > 10"
     )
+
+
+SCREEN_JS = """() => {
+  const model = Bokeh.documents[0].get_model_by_name('scatter-plot');
+  const v = Object.values(Bokeh.index).find((x) => x.model === model);
+  const box = v.el.getBoundingClientRect(), f = v.frame.bbox;
+  const d = Bokeh.documents[0].get_model_by_name('points').data;
+  const xr = model.x_range, yr = model.y_range;
+  const kx = f.width / (xr.end - xr.start), ky = f.height / (yr.end - yr.start);
+  return Array.from(d.x, (x, i) => [box.left + f.left + (x - xr.start) * kx,
+                                    box.top + f.top + (yr.end - d.y[i]) * ky]);
+}"""
+
+
+def densest_point(page) -> tuple[int, list[int], tuple[float, float]]:
+    """The point with most others within 3 px on screen: (index, neighbours, screen x/y)."""
+    xy = page.evaluate(SCREEN_JS)
+    best = max(
+        range(len(xy)),
+        key=lambda i: sum((a - xy[i][0]) ** 2 + (b - xy[i][1]) ** 2 < 9 for a, b in xy),
+    )
+    near = [j for j, (a, b) in enumerate(xy) if (a - xy[best][0]) ** 2 + (b - xy[best][1]) ** 2 < 9]
+    return best, near, tuple(xy[best])
 
 
 def lasso(page, fraction=0.5):
@@ -139,25 +160,125 @@ def test_lasso_label_reload_and_undo(labelling, platform, page, tmp_path):
     page.wait_for_selector("#message:has-text('Undone'), #message:has-text('Nothing to undo')")
 
 
-def test_clicking_a_point_plots_its_spectrum(labelling, platform, page):
+def test_a_click_in_a_dense_cluster_picks_one_point_and_lists_the_others(labelling, platform, page):
+    _portal, session_id = labelling
+    login(page, platform)
+    open_round(page, platform, session_id)
+    _best, near, (x, y) = densest_point(page)
+    assert len(near) > 1, "the toy sample has overlapping points"
+    page.mouse.click(x, y)
+    page.wait_for_selector("#hit-list:not([hidden])")
+    hits = page.locator("#hit-list .hit")
+    # every point whose disc is under the cursor is listed, the nearest first
+    assert hits.count() >= len(near) and "points here" in page.inner_text("#hit-list")
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('spectrum').data.wave.length > 10"
+    )
+    first = page.inner_text("#review-title")
+    assert "predicted" in first and "uncertainty (BALD)" in first
+    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('current').data.x.length") == 1
+    second = hits.nth(1).inner_text().split(" · ")[0]
+    hits.nth(1).click()
+    page.wait_for_function(
+        f"() => document.getElementById('review-title').textContent.startsWith({second!r})"
+    )
+    assert page.is_hidden("#hit-list")
+    # picking reviews a point and leaves the lasso selection alone
+    assert (
+        page.evaluate(
+            "() => Bokeh.documents[0].get_model_by_name('points').selected.indices.length"
+        )
+        == 0
+    )
+    # hovering names one point, never a stack of them
+    page.mouse.move(x, y)
+    page.wait_for_selector("#hover-tip:not([hidden])")
+    assert page.inner_text("#hover-tip").count("BALD") == 1
+
+
+def test_the_review_queue_steps_with_keys_and_labels_what_was_shown(labelling, platform, page):
     _portal, session_id = labelling
     login(page, platform)
     open_round(page, platform, session_id)
     show_first_spectrum(page)
-    title = page.evaluate("() => Bokeh.documents[0].get_model_by_name('spectrum-plot').title.text")
-    assert "prediction" in title and "uncertainty" in title
+    assert page.inner_text("#review-position") == "1 of 40"  # the most uncertain first
+    assert page.locator("#probabilities .probability").count() == 3
+    page.wait_for_selector("#reference-note:has-text('median of')")  # the class's examples
+    assert (
+        page.evaluate("() => Bokeh.documents[0].get_model_by_name('reference').data.wave.length")
+        > 10
+    )
+    first = page.inner_text("#review-title").split(" · ")[0]
+    page.keyboard.press("2")  # the second class, then on to the next unlabelled spectrum
+    page.wait_for_selector("#message:has-text('labelled emission')")
+    page.wait_for_selector("#review-position:has-text('2 of 40')")
+    assert "not on screen" not in page.inner_text("#message")
+    page.keyboard.press("ArrowLeft")  # skipping labelled spectra: nothing before
+    page.wait_for_selector("#message.error:has-text('No earlier spectrum')")
+    page.uncheck("#skip-labelled")
+    page.keyboard.press("k")
+    page.wait_for_selector("#review-position:has-text('1 of 40')")
+    page.wait_for_selector(f"#review-title:has-text('{first}')")
+    assert "labelled: emission" in page.inner_text("#review-title")
+    assert "without a view" not in page.inner_text("#counts")
+    assert "1 of 40 in this round's sample" in page.inner_text("#progress")
+    page.keyboard.press("u")
+    page.wait_for_selector("#message:has-text('Undone (1 spectra)')")
 
 
-def test_am_i_correct_feeds_the_performance_estimate(labelling, platform, page):
+def test_a_lasso_shows_the_selected_spectra_and_labels_the_included_ones(
+    labelling, platform, page, tmp_path
+):
+    _portal, session_id = labelling
+    login(page, platform)
+    open_round(page, platform, session_id)
+    chosen = lasso(page)
+    assert len(chosen) > 12, "the toy sample puts more than a page in half the plot"
+    page.wait_for_selector("#selection-pane:not([hidden]) .thumb svg polyline")
+    assert page.locator(".thumb").count() == 12  # one page of small plots
+    assert page.inner_text("#selection-count") == str(len(chosen))
+    assert "p = " in page.inner_text(".thumb >> nth=0")  # the prediction on each
+    page.screenshot(path=f"{screenshot_dir(tmp_path)}/labelling-selection.png")
+    page.locator(".thumb input[type=checkbox]").first.uncheck()  # leave one out
+    page.keyboard.press("3")
+    unseen = len(chosen) - 12
+    included = len(chosen) - 1
+    page.wait_for_selector(f"#message:has-text('{included} spectra: labelled flat')")
+    assert f"{unseen} of them were not on screen" in page.inner_text("#message")
+    assert page.evaluate(LABELS_JS) == included
+    assert f"labelled without a view\t{unseen}" in page.inner_text("#counts")
+    page.click("#page-next")  # the rest of the selection, seen now
+    page.wait_for_selector(f".thumb >> nth={unseen - 1}")
+    page.keyboard.press("u")
+    page.wait_for_selector(f"#message:has-text('Undone ({included} spectra)')")
+    assert page.evaluate(LABELS_JS) == 0
+
+
+def test_am_i_correct_counts_only_verdicts_on_spectra_that_were_shown(labelling, platform, page):
     _portal, session_id = labelling
     login(page, platform)
     open_round(page, platform, session_id)
     page.select_option("#mode", "check")
-    chosen = lasso(page, fraction=0.35)
-    assert chosen
+    assert page.input_value("#colour-by") == "predicted"  # the colour follows the mode
+    assert "absorption" in page.inner_text("#legend")
+    show_first_spectrum(page)
     page.keyboard.press("y")
-    page.wait_for_selector("#message:has-text('confirmed')")
-    assert "checked" in page.inner_text("#performance")
+    page.wait_for_selector("#message:has-text('prediction confirmed')")
+    assert "1 of 1" in page.inner_text("#performance")
+    chosen = lasso(page)  # a verdict on a whole selection: only the shown page counts
+    page.wait_for_selector(".thumb svg polyline")
+    page.keyboard.press("y")
+    page.wait_for_selector(f"#message:has-text('{len(chosen)} spectra: prediction confirmed')")
+    shown = set(sorted(chosen)[:12]) | ({0} - set(chosen))
+    checked = sum(
+        int(cell.split(" of ")[1])
+        for cell in page.locator("#performance td:nth-child(2)").all_inner_texts()
+    )
+    assert checked == len(shown)
+    note = page.inner_text("#performance-note")
+    assert f"{len(chosen) - 12} verdicts were given without the spectrum on screen" in note
+    page.select_option("#mode", "label")
+    assert page.input_value("#colour-by") == "score"
     page.goto(f"{platform.url}/labelling/{session_id}/")
     assert "Am I correct?" in page.inner_text("main")
 
@@ -188,6 +309,15 @@ def test_a_second_round_appears_in_the_history_plot(labelling, platform, page, t
     page.screenshot(path=f"{screenshot_dir(tmp_path)}/labelling-session.png", full_page=True)
 
 
+def message_is(page, text: str, error: bool = False) -> None:
+    """Wait until the page's message says ``text`` (a SAMP send is over)."""
+    page.wait_for_function(
+        "([text, error]) => { const m = document.getElementById('message');"
+        " return m.textContent === text && m.classList.contains('error') === error; }",
+        arg=[text, error],
+    )
+
+
 def test_the_sample_goes_to_topcat_and_spectra_to_splat_over_samp(
     labelling, platform, page, samp_receiver, tmp_path
 ):
@@ -204,15 +334,35 @@ def test_the_sample_goes_to_topcat_and_spectra_to_splat_over_samp(
     )
     page.click("#send-topcat")
     [table] = samp_receiver.wait_for("table.load.votable")
-    assert table.params["table-id"] == f"vocloud-session-{session_id}-round-1"
+    assert table.params["table-id"].startswith(f"vocloud-session-{session_id}-round-1-")
     download = requests.get(table.params["url"], timeout=30)  # no session: a signed link
     assert download.status_code == 200
     (tmp_path / "sample.vot").write_bytes(download.content)
-    sample = parse_single_table(tmp_path / "sample.vot").to_table()
-    assert len(sample) == 40 and {"ra", "dec", "prediction", "label"} <= set(sample.colnames)
-    [rows] = samp_receiver.wait_for("table.select.rowList")
+    sample = parse_single_table(tmp_path / "sample.vot")
+    assert len(sample.array) == 40 and all(field.description for field in sample.fields)
+    columns = {field.name for field in sample.fields}
+    assert {"prediction", "label"} <= columns and "ra" not in columns  # the toy has no sky
+    [rows] = samp_receiver.wait_for("table.select.rowList")  # once the table is loaded
     assert sorted(int(r) for r in rows.params["row-list"]) == sorted(chosen)
-    page.wait_for_selector("#message:has-text('Sent the sample')")
+    message_is(page, f"receiver loaded the sample (40 rows). {len(chosen)} rows selected there.")
+
+    # Sent again (after labelling, say): a new table-id, which TOPCAT loads as a new table.
+    page.click("#send-topcat")
+    second = samp_receiver.wait_for("table.load.votable", count=2)[1]
+    assert second.params["table-id"] != table.params["table-id"]
+    samp_receiver.wait_for("table.select.rowList", count=2)
+    message_is(page, f"receiver loaded the sample (40 rows). {len(chosen)} rows selected there.")
+    assert [t.n_rows for t in samp_receiver.loaded] == [40, 40]
+    # A load the tool refuses is shown in its own words, and no rows are selected there.
+    samp_receiver.fail_loads("Can't read table: no space left on device")
+    page.click("#send-topcat")
+    message_is(
+        page,
+        "receiver could not load the sample: Can't read table: no space left on device.",
+        error=True,
+    )
+    samp_receiver.fail_loads(None)
+    assert len(samp_receiver.of("table.select.rowList")) == 2
 
     page.click("#send-splat")
     spectra = samp_receiver.wait_for("spectrum.load.ssa-generic", count=len(chosen))
@@ -223,17 +373,26 @@ def test_the_sample_goes_to_topcat_and_spectra_to_splat_over_samp(
         (tmp_path / "s.fits").write_bytes(body.content)
         with fits.open(tmp_path / "s.fits") as hdus:
             assert hdus[0].header["OBJECT"].startswith("labelme toy ")
+    message_is(page, f"receiver loaded {len(chosen)} spectra.")
     tampered = requests.get(spectra[0].params["url"][:-3] + "xyz", timeout=30)
     assert tampered.status_code == 404
 
-    # rows selected in TOPCAT come back as the plot's selection
+    # Rows selected in TOPCAT come back as the plot's selection, for any table-id the page
+    # sent (here the first), and the page names the tool, not its client id ("cli#2").
+    # Rows no table has (a hostile or confused tool's) are dropped.
+    junk = ["-1", "40", "1e9", "1.5", "abc", ""]
     samp_receiver.broadcast(
         "table.select.rowList",
-        {"table-id": table.params["table-id"], "url": table.params["url"], "row-list": ["1", "2"]},
+        {
+            "table-id": table.params["table-id"],
+            "url": table.params["url"],
+            "row-list": ["1", "2", *junk],
+        },
     )
     page.wait_for_function(
         "() => Bokeh.documents[0].get_model_by_name('points').selected.indices.length === 2"
     )
+    message_is(page, "2 rows selected in receiver.")
 
 
 def test_without_a_hub_the_page_says_so(labelling, platform, page, no_samp_hub):
@@ -275,10 +434,10 @@ def test_a_redshift_session_marks_lines_and_takes_a_corrected_z(platform, page, 
         """() => { const d = Bokeh.documents[0].get_model_by_name('lines').data;
                    return d.xs[d.name.indexOf('H\u03b1')][0]; }"""
     )
-    assert x == pytest.approx(6564.61 * 1.015, abs=0.01)  # the line moved with the slider
+    assert x == pytest.approx(6562.8 * 1.015, abs=0.01)  # the line moved with the slider
     assert page.input_value("#value-input") == "0.015"
     page.fill("#value-input", "0.0123")
     page.press("#value-input", "Enter")
-    page.wait_for_selector("#message:has-text('1 spectra: labelled 0.0123')")
+    page.wait_for_selector("#message:has-text('labelled 0.0123')")
     label = page.evaluate("() => Bokeh.documents[0].get_model_by_name('points').data.label[0]")
     assert label == "0.0123"

@@ -46,7 +46,11 @@ def test_tables_spectra_and_row_selections_reach_a_samp_client(
         """vocloudSamp.sendTable({url: "http://127.0.0.1:9/t.vot", name: "cands",
                                   tableId: "vocloud:t"})""",
     )
-    assert sent == {"ok": True, "value": ["receiver"]}
+    # A call: the receiver tried to fetch the table (nothing listens on port 9) and said so.
+    assert sent["ok"], sent
+    [reply] = sent["value"]
+    assert (reply["name"], reply["status"]) == ("receiver", "error"), reply
+    assert "refused" in reply["error"] and reply["id"].startswith("cli#")
     [table] = samp_receiver.wait_for("table.load.votable")
     assert table.params == {
         "url": "http://127.0.0.1:9/t.vot",
@@ -111,6 +115,7 @@ def test_row_selections_made_in_a_tool_reach_the_page(platform, page, samp_hub, 
         "tableId": "vocloud:t",  # ...and handier
         "rowList": [3, 1],
         "sender": samp_receiver.public_id,
+        "senderName": "receiver",  # its samp.name, not "cli#1"
     }
 
 
@@ -185,3 +190,107 @@ def test_a_hub_without_a_table_tool_is_explained(platform, page, samp_hub):
     bridge_page(page, platform)
     nobody = outcome(page, 'vocloudSamp.sendTable({url: "http://127.0.0.1:9/t.vot"})')
     assert nobody["code"] == "no-recipient" and "start TOPCAT" in nobody["message"]
+
+
+@pytest.fixture
+def tables(tmp_path):
+    """A real HTTP server (127.0.0.2) with cands.vot, a two-row VOTable."""
+    from tests.files.conftest import write_votable
+    from tests.support.vo_servers import StaticServer
+
+    write_votable(tmp_path / "cands.vot")
+    with StaticServer(tmp_path) as server:
+        yield server
+
+
+SEND = """vocloudSamp.sendTable({url: "%s/cands.vot", name: "cands", tableId: "%s",
+                                timeoutMs: %d})"""
+
+
+def told(page, replies: list[dict]) -> dict:
+    """What vocloudSamp.describeReplies makes of ``replies`` for a two-row table."""
+    return page.evaluate(
+        """(replies) => vocloudSamp.describeReplies(
+               replies, {done: "loaded 2 rows", what: "the table"})""",
+        replies,
+    )
+
+
+def test_a_table_id_sent_again_is_refused_and_the_page_hears_why(
+    platform, page, samp_hub, samp_receiver, tables
+):
+    bridge_page(page, platform)
+    first = outcome(page, SEND % (tables.url, "vocloud:t-1", 10_000))
+    assert [(r["name"], r["status"], r["error"]) for r in first["value"]] == [
+        ("receiver", "ok", "")
+    ]
+    again = outcome(page, SEND % (tables.url, "vocloud:t-1", 10_000))
+    [refused] = again["value"]
+    assert refused["status"] == "error"
+    assert refused["error"] == "Duplicate table-id: table 'vocloud:t-1' has already been received"
+    assert told(page, again["value"]) == {
+        "ok": False,
+        "text": "receiver could not load the table: Duplicate table-id: table 'vocloud:t-1' "
+        "has already been received.",
+    }
+    fresh = outcome(page, SEND % (tables.url, "vocloud:t-2", 10_000))
+    assert told(page, fresh["value"]) == {
+        "ok": True,
+        "text": "receiver loaded 2 rows.",
+    }
+    assert [(t.table_id, t.n_rows) for t in samp_receiver.loaded] == [
+        ("vocloud:t-1", 2),
+        ("vocloud:t-2", 2),
+    ]
+
+
+def test_a_failed_load_and_a_silent_tool_are_reported(
+    platform, page, samp_hub, samp_receiver, tables
+):
+    bridge_page(page, platform)
+    samp_receiver.fail_loads("Can't open table: not enough memory")
+    failed = outcome(page, SEND % (tables.url, "vocloud:f-1", 10_000))
+    assert told(page, failed["value"])["text"] == (
+        "receiver could not load the table: Can't open table: not enough memory."
+    )
+    samp_receiver.replying = False
+    started = time.monotonic()
+    silent = outcome(page, SEND % (tables.url, "vocloud:f-2", 1000))
+    assert 0.9 < time.monotonic() - started < 8
+    assert [r["status"] for r in silent["value"]] == ["timeout"]
+    assert told(page, silent["value"]) == {
+        "ok": False,
+        "text": "receiver did not answer within 1 s (it may still be loading the table).",
+    }
+
+
+def page_ids(receiver) -> set[str]:
+    return set(receiver.client.get_registered_clients())
+
+
+def wait_gone(receiver, client_id: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while client_id in page_ids(receiver):
+        assert time.monotonic() < deadline, f"{client_id} is still registered with the hub"
+        time.sleep(0.05)
+
+
+def test_a_page_that_goes_away_unregisters_from_the_hub(platform, page, samp_hub, samp_receiver):
+    before = page_ids(samp_receiver)
+    bridge_page(page, platform)
+    assert outcome(page, "vocloudSamp.connect()")["ok"]
+    [navigating] = page_ids(samp_receiver) - before
+    # Leaving for another site: sampjs' own unregister (an XMLHttpRequest) was cancelled
+    # here, and the page stayed listed in the hub (and in TOPCAT) for good.
+    page.goto("about:blank")
+    wait_gone(samp_receiver, navigating)
+
+    closing = bridge_page(page.context.new_page(), platform)
+    assert outcome(closing, "vocloudSamp.connect()")["ok"]
+    [disconnected] = page_ids(samp_receiver) - before
+    assert outcome(closing, "vocloudSamp.disconnect()")["ok"]
+    assert disconnected not in page_ids(samp_receiver)  # told before the Promise settled
+    assert outcome(closing, "vocloudSamp.connect()")["ok"]
+    [closed] = page_ids(samp_receiver) - before
+    closing.close(run_before_unload=True)  # as a user closes the tab
+    wait_gone(samp_receiver, closed)

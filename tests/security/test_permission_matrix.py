@@ -39,6 +39,10 @@ MATRIX = [
     (("POST", "session/labels/"), (LOGIN, 200, 404, 404, 404)),
     (("POST", "session/undo/"), (LOGIN, 200, 404, 404, 404)),
     (("POST", "session/rounds/"), (LOGIN, 302, 404, 404, 404)),
+    # retrying a round: the owner's (round 1 has not failed: a message, no job), POST only
+    (("POST", "session/rounds/1/retry/"), (LOGIN, 302, 404, 404, 404)),
+    (("POST", "session/rounds/9/retry/"), (LOGIN, 404, 404, 404, 404)),
+    (("GET", "session/rounds/1/retry/"), (LOGIN, 405, 405, 405, 405)),
     (("GET", "signed-sample"), (200, 200, 200, 200, 200)),  # the link is the credential
     (("GET", "signed-sample-tampered"), (404, 404, 404, 404, 404)),
     (("GET", "signed-file"), (200, 200, 200, 200, 200)),

@@ -11,15 +11,23 @@ Fixtures (registered for every test by ``pytest_plugins`` in tests/conftest.py):
     ``.requests`` lists the names and origins that asked).
 ``samp_receiver``
     A :class:`Receiver`, a ``pyvo.samp.SAMPIntegratedClient`` named "receiver" that
-    subscribes to ``table.load.votable``, ``table.select.rowList`` and
+    subscribes to ``table.load.votable``, ``table.load.fits``, ``table.select.rowList`` and
     ``spectrum.load.ssa-generic`` and records each message (``.wait_for(mtype)`` returns
-    them); ``.broadcast(mtype, params)`` sends one, as TOPCAT would.
+    them); ``.broadcast(mtype, params)`` sends one, as TOPCAT would. It answers calls as
+    TOPCAT and SPLAT do: it fetches the URL and reads the table (astropy) before replying
+    ``samp.ok``, and replies ``samp.error`` with TOPCAT's own ``samp.errortxt`` to a
+    table-id it has loaded already; ``.fail_loads(text)`` makes it refuse every load with
+    that text, ``.replying = False`` makes it never reply. ``.loaded`` lists what it read.
 ``no_samp_hub``
     Stops the hub (if a test before started it) for a test of what a page does without one;
     it is the same :class:`WebHub`, so ``no_samp_hub.start()`` brings it back mid-test.
 
 A labelling test, say, asks for ``samp_hub, samp_receiver, page``, drives the page and
 asserts on ``samp_receiver.wait_for("table.load.votable")``.
+
+The hub is pyvo's, with one change (:class:`LongPollHub`): a web page's pullCallbacks
+waits for a callback, as TOPCAT's (JSAMP) hub does, instead of answering at once, which
+made every callable page poll in a tight loop.
 
 The Web Profile port is fixed, so only one hub can run on the machine at a time: a test
 that uses ``samp_hub`` or ``no_samp_hub`` holds a lock file for its duration and stops the
@@ -31,11 +39,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import socket
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +56,26 @@ from pyvo.samp import SAMPHubServer, SAMPIntegratedClient, conf
 from pyvo.samp.hub import WebProfileDialog
 
 WEB_PROFILE_PORT = 21012
-MTYPES = ("table.load.votable", "table.select.rowList", "spectrum.load.ssa-generic")
+TABLE_LOADS = ("table.load.votable", "table.load.fits")
+MTYPES = (*TABLE_LOADS, "table.select.rowList", "spectrum.load.ssa-generic")
 PORT_LOCK = Path(tempfile.gettempdir()) / f"vocloud-samp-{WEB_PROFILE_PORT}.lock"
+
+
+class LongPollHub(SAMPHubServer):
+    """pyvo's hub whose Web Profile pullCallbacks waits (up to 30 s) for a callback."""
+
+    def _web_profile_pullCallbacks(self, private_key, timeout_secs):
+        deadline = time.monotonic() + min(float(timeout_secs), 30.0)
+        waiting = self._web_profile_callbacks.get(private_key)
+        while (
+            waiting is not None
+            and waiting.empty()
+            and self._is_running
+            and private_key in self._private_keys
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        return super()._web_profile_pullCallbacks(private_key, timeout_secs)
 
 
 class AutoApproveDialog(WebProfileDialog):
@@ -101,7 +129,7 @@ class WebHub:
                 f"Port {WEB_PROFILE_PORT} (SAMP Web Profile) is taken: close TOPCAT, SPLAT or "
                 "any other SAMP hub on this machine to run the SAMP tests."
             )
-        self.server = SAMPHubServer(
+        self.server = LongPollHub(
             addr="127.0.0.1",
             lockfile=str(self.lockfile),
             web_profile=True,
@@ -128,14 +156,29 @@ class Message:
     sender: str
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A table or spectrum the receiver fetched and read, as TOPCAT or SPLAT would."""
+
+    mtype: str
+    table_id: str | None
+    url: str
+    n_rows: int | None  # tables only
+
+
 class Receiver:
-    """A SAMP client (standard profile) that records the messages of :data:`MTYPES`."""
+    """A SAMP client (standard profile) that records the messages of :data:`MTYPES` and
+    answers calls like TOPCAT (tables) and SPLAT (spectra)."""
 
     def __init__(self, name: str = "receiver") -> None:
         self.client = SAMPIntegratedClient(
             name=name, description="Records messages for vocloud's tests"
         )
         self.messages: list[Message] = []
+        self.loaded: list[Loaded] = []
+        self.replying = True
+        self.failure: str | None = None
+        self._table_ids: set[str] = set()  # TOPCAT's: a table-id it has loaded
         self._changed = threading.Condition()
 
     def connect(self) -> Receiver:
@@ -165,7 +208,46 @@ class Receiver:
 
     def _called(self, private_key, sender_id, msg_id, mtype, params, extra) -> None:
         self._record(mtype, params, sender_id)
-        self.client.reply(msg_id, {"samp.status": "samp.ok", "samp.result": {}})
+        if self.replying:  # later, as TOPCAT does once the table is loaded
+            threading.Thread(target=self._answer, args=(msg_id, mtype, params), daemon=True).start()
+
+    def fail_loads(self, errortxt: str | None) -> None:
+        """Refuse every load from now on with ``errortxt`` (None: load again)."""
+        self.failure = errortxt
+
+    def _answer(self, msg_id: str, mtype: str, params: dict) -> None:
+        try:
+            self._load(mtype, params)
+        except Exception as exc:  # what the tool would say, as its samp.errortxt
+            response = {"samp.status": "samp.error", "samp.error": {"samp.errortxt": str(exc)}}
+        else:
+            response = {"samp.status": "samp.ok", "samp.result": {}}
+        with contextlib.suppress(Exception):  # the hub may be gone by now
+            self.client.reply(msg_id, response)
+
+    def _load(self, mtype: str, params: dict) -> None:
+        if mtype not in (*TABLE_LOADS, "spectrum.load.ssa-generic"):
+            return
+        table_id = params.get("table-id")
+        if mtype in TABLE_LOADS and table_id in self._table_ids:
+            # TOPCAT 4.8's words (TopcatSampControl.TableLoadHandler)
+            raise ValueError(f"Duplicate table-id: table '{table_id}' has already been received")
+        if self.failure is not None:
+            raise ValueError(self.failure)
+        with urllib.request.urlopen(params["url"], timeout=20) as response:
+            body = response.read()
+        n_rows = None
+        if mtype in TABLE_LOADS:
+            if mtype == "table.load.votable":
+                from astropy.io.votable import parse_single_table
+
+                n_rows = len(parse_single_table(io.BytesIO(body)).array)
+            else:
+                n_rows = fits_table_rows(body)
+            self._table_ids.add(table_id)
+        with self._changed:
+            self.loaded.append(Loaded(mtype, table_id, params["url"], n_rows))
+            self._changed.notify_all()
 
     def wait_for(self, mtype: str, count: int = 1, timeout: float = 10) -> list[Message]:
         """The first ``count`` messages of ``mtype``, waiting up to ``timeout`` seconds."""
@@ -181,6 +263,17 @@ class Receiver:
     def broadcast(self, mtype: str, params: dict[str, Any]) -> list[str]:
         """Notify every subscribed client (a web page, say); returns their ids."""
         return self.client.notify_all({"samp.mtype": mtype, "samp.params": params})
+
+
+def fits_table_rows(body: bytes) -> int:
+    """Rows of the first table extension, as TOPCAT loads a FITS file; ValueError without."""
+    from astropy.io import fits
+
+    with fits.open(io.BytesIO(body)) as hdus:
+        for hdu in hdus:
+            if isinstance(hdu, fits.BinTableHDU | fits.TableHDU):
+                return int(hdu.header["NAXIS2"])
+    raise ValueError("No table HDU found in FITS file")
 
 
 def port_is_free(port: int) -> bool:

@@ -10,12 +10,18 @@ from services.datasets import open_dataset as open_dataset_files
 from services.plots import BOKEH_JS, embed
 from services.storage import user_space
 from services.storage.quota import forget_usage
+from vocloud.labelling.models import Session
 from vocloud.plots import plot_page
 
 
 def _space(request):
     # the filesystem is the truth: a user's datasets are what their datasets/ holds
     return user_space(settings.DATA_DIR, request.user.pk)
+
+
+def _sessions(request, name):
+    """The user's labelling sessions on the dataset: deleting it ends their rounds."""
+    return list(Session.objects.filter(owner=request.user, dataset=name).order_by("name"))
 
 
 def _open(request, name):
@@ -48,6 +54,7 @@ def dataset_detail(request, name):
             "info": dataset.info,
             "grid_text": dataset.grid.describe(),
             "size_bytes": dataset.size_bytes(),
+            "sessions": _sessions(request, name),
             "plot_script": script,
             "plot_div": div,
             "bokeh_js": BOKEH_JS,
@@ -58,7 +65,12 @@ def dataset_detail(request, name):
 @login_required
 @require_POST
 def dataset_delete(request, name):
+    """Deletes at once, unless sessions use the dataset: then the first POST asks first."""
     space = _space(request)
+    sessions = _sessions(request, name)
+    if sessions and request.POST.get("confirm") != "yes":
+        _open(request, name)  # no such dataset: 404, as below
+        return render(request, "datasets/confirm_delete.html", {"name": name, "sessions": sessions})
     try:
         delete_dataset(space.datasets, name)
     except DatasetError:

@@ -71,6 +71,7 @@ def browse(request, path: str = ""):
 def view(request, path: str):
     try:
         page = operations.preview(request.user, path)
+        page["samp_purposes"] = handoff.file_purposes(request.user, page["path"])
     except MISSING as exc:
         raise _not_found(exc) from None
     return render(request, "files/view.html", page)

@@ -2,12 +2,14 @@
 
 import csv
 import io
+import secrets
+from typing import NamedTuple
 
 import numpy as np
 from astropy.table import Table
 
 from services.learning.label_view import label_text
-from services.learning.sample import prediction_text, uncertainty
+from services.learning.sample import prediction_text
 from vocloud.labelling.models import Round
 from vocloud.signed_links import LinkInvalid, sign, unsign
 
@@ -15,22 +17,81 @@ _SALT = "vocloud.labelling.sample"
 MIME = {"csv": ("text/csv", "csv"), "votable": ("application/x-votable+xml", "vot")}
 
 
+class Column(NamedTuple):
+    unit: str | None
+    ucd: str
+    description: str
+
+
+# What every column of a sample or candidates table means, as the VOTable FIELDs say it to
+# TOPCAT. Numbers without a unit are dimensionless.
+COLUMNS = {
+    "id": Column(None, "meta.record", "Row of the spectrum in the session's dataset (0-based)"),
+    "path": Column(None, "meta.id;meta.file", "The spectrum's file, relative to your files"),
+    "object": Column(None, "meta.id;src", "Object name in the spectrum's header"),
+    "ra": Column("deg", "pos.eq.ra;meta.main", "Right ascension in the spectrum's header"),
+    "dec": Column("deg", "pos.eq.dec;meta.main", "Declination in the spectrum's header"),
+    "x": Column(None, "pos.cartesian.x", "x on the round's 2-D map of the spectra (projection)"),
+    "y": Column(None, "pos.cartesian.y", "y on the round's 2-D map of the spectra (projection)"),
+    "uncertainty": Column(
+        None,
+        "stat.value",
+        "The round's uncertainty score, its acquisition function (e.g. BALD), as the labelling "
+        "page shows it: higher is more worth labelling",
+    ),
+    "prediction": Column(
+        None,
+        "meta.code.class;stat.fit",
+        "The model's prediction: the class, or for a number its predictive mean",
+    ),
+    "probability": Column(
+        None, "stat.probability", "Mean predictive probability of the predicted class"
+    ),
+    "sigma": Column(
+        None, "stat.stdev;stat.fit", "Predictive standard deviation (in the target's unit)"
+    ),
+    "label": Column(None, "meta.code.class", "Your label in this session (empty: none yet)"),
+    "verdict": Column(
+        None, "meta.code.qual", "Your answer to 'Am I correct?' for this spectrum (empty: none)"
+    ),
+}
+
+
+def new_table_id(round_: Round) -> str:
+    """A table-id for one send of a round's sample to TOPCAT: new every time, because
+    TOPCAT refuses a table-id it has loaded ("Duplicate table-id") and the labels change."""
+    return f"vocloud-session-{round_.session_id}-round-{round_.number}-{secrets.token_hex(4)}"
+
+
 def sample_table(sample: dict, states: dict, numeric: bool = False) -> dict[str, np.ndarray]:
-    """One row per sampled spectrum: ids, position, prediction, uncertainty and label."""
+    """One row per sampled spectrum: ids, sky position (when any spectrum has one),
+    2-D map position, uncertainty score, prediction and its probability (or sigma), label."""
     labels = [label_text(states.get(p) or {}, numeric) for p in sample["path"]]
+    ra = np.asarray(sample["ra"], dtype=np.float64)
+    dec = np.asarray(sample["dec"], dtype=np.float64)
+    # All-NaN columns flagged as the main position would make TOPCAT plot nothing on the sky.
+    sky = {"ra": ra, "dec": dec} if np.any(np.isfinite(ra) & np.isfinite(dec)) else {}
     return {
         "id": sample["row"].astype(np.int64),
         "path": sample["path"].astype(str),
         "object": sample["object"].astype(str),
-        "ra": sample["ra"],
-        "dec": sample["dec"],
+        **sky,
         "x": sample["x"],
         "y": sample["y"],
-        "score": sample["score"],
+        "uncertainty": np.asarray(sample["score"], dtype=np.float64),
         "prediction": np.asarray(prediction_text(sample)).astype(str),
-        "uncertainty": uncertainty(sample),
+        **_spread(sample),
         "label": np.array(labels, dtype=str),
     }
+
+
+def _spread(sample: dict) -> dict[str, np.ndarray]:
+    """How sure the model is of its prediction: the class's probability, or sigma."""
+    if "sigma" in sample:
+        return {"sigma": np.asarray(sample["sigma"], dtype=np.float64)}
+    if "confidence" in sample:
+        return {"probability": np.asarray(sample["confidence"], dtype=np.float64)}
+    return {}
 
 
 def candidates(sample: dict, wanted: str, states: dict) -> dict[str, np.ndarray]:
@@ -39,7 +100,12 @@ def candidates(sample: dict, wanted: str, states: dict) -> dict[str, np.ndarray]
     chosen = np.arange(len(table["id"]))
     if wanted:
         chosen = chosen[table["prediction"] == wanted]
-    chosen = chosen[np.argsort(table["uncertainty"][chosen], kind="stable")]
+    doubt = (
+        -table["probability"]
+        if "probability" in table
+        else table.get("sigma", table["uncertainty"])
+    )
+    chosen = chosen[np.argsort(doubt[chosen], kind="stable")]
     verdicts = np.array([(states.get(p) or {}).get("verdict", "") for p in table["path"]])
     return {name: values[chosen] for name, values in table.items()} | {
         "verdict": verdicts[chosen].astype(str)
@@ -63,13 +129,12 @@ def render(table: dict, fmt: str, description: str) -> tuple[bytes, str, str]:
         return out.getvalue().encode(), mime, suffix
     votable = Table({k: np.asarray(v) for k, v in table.items()})
     votable.meta["description"] = description
-    units = {"ra": "deg", "dec": "deg"}
-    ucds = {"id": "meta.id", "ra": "pos.eq.ra;meta.main", "dec": "pos.eq.dec;meta.main"}
     for name in votable.colnames:
-        if name in units:
-            votable[name].unit = units[name]
-        if name in ucds:
-            votable[name].meta["ucd"] = ucds[name]
+        if name in COLUMNS:
+            unit, ucd, about = COLUMNS[name]
+            votable[name].unit = unit
+            votable[name].meta["ucd"] = ucd
+            votable[name].description = about
     buffer = io.BytesIO()
     votable.write(buffer, format="votable")
     return buffer.getvalue(), mime, suffix

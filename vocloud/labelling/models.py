@@ -47,6 +47,8 @@ class Round(models.Model):
     n_labels = models.PositiveIntegerField(default=0)
     train_job = models.ForeignKey(Job, null=True, on_delete=models.SET_NULL, related_name="+")
     round_job = models.ForeignKey(Job, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The al-round job was started: a round_job of None is then a deleted job, not one to come.
+    round_started = models.BooleanField(default=False)
     metrics = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -73,6 +75,11 @@ class Label(models.Model):
     mark = models.CharField(max_length=10, choices=MARKS, blank=True)
     verdict = models.CharField(max_length=3, blank=True, help_text="'Am I correct?': yes/no.")
     predicted = models.CharField(max_length=200, blank=True, help_text="What was checked.")
+    seen = models.BooleanField(
+        null=True,
+        help_text="Whether the spectrum was on the expert's screen when this was given "
+        "(False: labelled in bulk without a view; None: imported or from before this was kept).",
+    )
     round = models.ForeignKey(Round, null=True, on_delete=models.SET_NULL, related_name="+")
     updated = models.DateTimeField(auto_now=True)
 

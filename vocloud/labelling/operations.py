@@ -25,7 +25,7 @@ from services.learning.metrics import true_positive_rates
 from services.storage import user_space
 from vocloud.labelling.models import Label, LabelChange, Round, Session
 
-FIELDS = ("value", "mark", "verdict", "predicted")
+FIELDS = ("value", "mark", "verdict", "predicted", "seen")
 VERDICTS = ("yes", "no")
 # One action labels at most this many spectra: an expert labels a diverse subsample, and a
 # lasso around ten thousand points is not one decision. It keeps a request under a second
@@ -69,6 +69,7 @@ def apply(
     verdict: str | None = None,
     predicted: list[str] | None = None,
     round_: Round | None = None,
+    shown: list[str] | None = None,
 ) -> int:
     """Set a label, a mark or a verdict on every path; returns the action number.
 
@@ -76,6 +77,8 @@ def apply(
     clears marks. A verdict needs ``predicted`` (what the expert was shown, one per path);
     "yes" also makes the prediction the label. Every path must be a spectrum of the
     session's dataset, and one action takes at most :data:`MAX_PATHS` of them.
+    ``shown`` names the paths whose spectra were on the expert's screen: the others are
+    recorded as given without a view (``Label.seen`` False).
     """
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise LabelError("the paths must be a list of spectrum paths")
@@ -93,7 +96,7 @@ def apply(
         value = check_value(session, value)
     if mark is not None and mark not in ("", Label.NOT_SURE, Label.BAD_DATA):
         raise LabelError(f"unknown mark {mark!r}")
-    shown: dict[str, str] = {}
+    predictions: dict[str, str] = {}
     if verdict is not None:
         if verdict not in VERDICTS:
             raise LabelError("a verdict is yes or no")
@@ -103,7 +106,14 @@ def apply(
             raise LabelError(
                 f"a prediction is not text, longer than {MAX_VALUE} characters or holds NUL"
             )
-        shown = dict(zip(paths, predicted, strict=True))
+        predictions = dict(zip(paths, predicted, strict=True))
+    if shown is None:
+        shown = []
+    if not isinstance(shown, list) or not all(isinstance(p, str) for p in shown):
+        raise LabelError("the shown spectra must be a list of spectrum paths")
+    if len(shown) > MAX_PATHS:
+        raise LabelError(f"at most {MAX_PATHS:,} shown spectra per action")
+    seen = set(shown)
     unique = list(dict.fromkeys(paths))
     check_paths(session, unique)
     existing = {
@@ -119,19 +129,21 @@ def apply(
         ],
         batch_size=CHUNK,
     )
-    # The new state depends on the prediction shown only, so existing labels change in one
-    # UPDATE per prediction instead of one per label (an action may hold 200,000).
-    new, by_shown = [], {}
+    # The new state depends on the prediction shown and on whether the spectrum was seen
+    # only, so existing labels change in one UPDATE per (prediction, seen) instead of one
+    # per label (an action may hold 200,000).
+    new, by_state = [], {}
     for path in unique:
+        key = (predictions.get(path), path in seen)
         if path in existing:
-            by_shown.setdefault(shown.get(path), []).append(existing[path].pk)
+            by_state.setdefault(key, []).append(existing[path].pk)
         else:
-            fields = _new_state(session, value, mark, verdict, shown.get(path))
+            fields = _new_state(session, value, mark, verdict, key[0]) | {"seen": key[1]}
             new.append(Label(session=session, path=path, round=round_, **fields))
     Label.objects.bulk_create(new, batch_size=CHUNK)
     now = timezone.now()
-    for prediction, pks in by_shown.items():
-        fields = _new_state(session, value, mark, verdict, prediction)
+    for (prediction, was_seen), pks in by_state.items():
+        fields = _new_state(session, value, mark, verdict, prediction) | {"seen": was_seen}
         if round_ is not None:
             fields["round"] = round_
         for chunk in _chunks(pks):
@@ -224,7 +236,8 @@ def undo(session: Session) -> list[str]:
         if c.before is not None:
             by_state.setdefault(json.dumps(c.before, sort_keys=True), []).append(c.path)
     for state, paths in by_state.items():
-        fields = {f: json.loads(state)[f] for f in FIELDS}
+        # "seen" came after the first changes were recorded: theirs is unknown (None)
+        fields = {f: json.loads(state).get(f) for f in FIELDS}
         for chunk in _chunks(paths):
             found = set(labels.filter(path__in=chunk).values_list("path", flat=True))
             labels.filter(path__in=chunk).update(**fields)
@@ -249,16 +262,23 @@ def states(session: Session, paths: list[str] | None = None) -> dict[str, dict]:
 
 
 def counts(session: Session) -> dict:
-    """Labels per class (or numbers), marks and verdicts."""
-    rows = Label.objects.filter(session=session).values_list("value", "mark", "verdict")
+    """Labels per class (or numbers), marks and verdicts.
+
+    ``unseen`` counts the labels given in bulk, on spectra that were not on the screen;
+    ``unseen_verdicts`` the verdicts that :func:`performance` leaves out for that reason.
+    """
+    rows = Label.objects.filter(session=session).values_list("value", "mark", "verdict", "seen")
     values, marks, verdicts = Counter(), Counter(), Counter()
-    for value, mark, verdict in rows:
+    unseen = unseen_verdicts = 0
+    for value, mark, verdict, seen in rows:
         if value:
             values["number" if session.is_numeric else value] += 1
+            unseen += seen is False and not mark
         if mark:
             marks[mark] += 1
         if verdict:
             verdicts[verdict] += 1
+            unseen_verdicts += seen is not True
     per_class = (
         {"number": values["number"]}
         if session.is_numeric
@@ -270,13 +290,19 @@ def counts(session: Session) -> dict:
         "not_sure": marks[Label.NOT_SURE],
         "bad_data": marks[Label.BAD_DATA],
         "verdicts": {"yes": verdicts["yes"], "no": verdicts["no"]},
+        "unseen": unseen,
+        "unseen_verdicts": unseen_verdicts,
     }
 
 
 def performance(session: Session, confidence: float = 0.95) -> list[dict]:
-    """'Am I correct?': per predicted class, the share the expert confirmed (exact interval)."""
+    """'Am I correct?': per predicted class, the share the expert confirmed (exact interval).
+
+    Only verdicts given on a spectrum the expert was shown count: a verdict given in bulk,
+    on spectra nobody looked at, says nothing about the model.
+    """
     rows = list(
-        Label.objects.filter(session=session)
+        Label.objects.filter(session=session, seen=True)
         .exclude(verdict="")
         .values_list("predicted", "verdict")
     )

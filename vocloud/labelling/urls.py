@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vocloud.labelling import views
+from vocloud.labelling import review_views, views
 
 app_name = "labelling"
 urlpatterns = [
@@ -12,7 +12,14 @@ urlpatterns = [
     path("<int:session_id>/rounds/", views.round_start, name="round_start"),
     path("<int:session_id>/rounds/<int:number>/", views.label_view, name="label"),
     path("<int:session_id>/rounds/<int:number>/status/", views.round_status, name="status"),
-    path("<int:session_id>/rounds/<int:number>/spectrum/", views.spectrum_api, name="spectrum"),
+    path("<int:session_id>/rounds/<int:number>/retry/", views.round_retry, name="retry"),
+    path("<int:session_id>/references/", review_views.references, name="references"),
+    path("<int:session_id>/rounds/<int:number>/spectrum/", review_views.spectrum, name="spectrum"),
+    path(
+        "<int:session_id>/rounds/<int:number>/thumbnails/",
+        review_views.thumbnails,
+        name="thumbnails",
+    ),
     path("<int:session_id>/rounds/<int:number>/candidates/", views.candidates, name="candidates"),
     path("<int:session_id>/rounds/<int:number>/samp/", views.samp_links, name="samp"),
 ]

@@ -3,18 +3,17 @@
 import json
 import re
 
-import numpy as np
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from services.datasets import DatasetError, dataset_dir, list_datasets, open_dataset
+from services.datasets import list_datasets
 from services.demo.labels import LabelsError, read_labels
 from services.plots import BOKEH_JS, embed
 from services.storage import user_space
@@ -106,7 +105,8 @@ def _create(request, data) -> Session | None:
 def session_detail(request, session_id):
     session = _session(request, session_id)
     rounds = [loop.status(r) for r in session.rounds.select_related("train_job", "round_job")]
-    script, div = embed(history.rounds_plot(rounds)) if rounds else ("", "")
+    measured = any(r["validation"] for r in rounds)
+    script, div = embed(history.rounds_plot(rounds)) if measured else ("", "")
     return render(
         request,
         "labelling/session.html",
@@ -114,6 +114,7 @@ def session_detail(request, session_id):
             "session": session,
             "rounds": rounds,
             "counts": operations.counts(session),
+            "dataset_size": loop.dataset_size(session),
             "performance": operations.performance(session),
             "form": RoundForm(),
             "plot_script": script,
@@ -141,6 +142,20 @@ def round_start(request, session_id):
 
 
 @login_required
+@require_POST
+def round_retry(request, session_id, number):
+    session = _session(request, session_id)
+    try:
+        round_ = loop.retry_round(_round(session, number))
+    except loop.LoopError as exc:
+        messages.error(request, str(exc))
+    else:
+        what = "training" if round_.round_job_id is None else "scoring and projection"
+        messages.success(request, f"Round {number} started again: {what}.")
+    return redirect("labelling:session", session.pk)
+
+
+@login_required
 @require_GET
 def round_status(request, session_id, number):
     return JsonResponse(loop.status(_round(_session(request, session_id), number)))
@@ -152,18 +167,22 @@ def label_view(request, session_id, number):
     session = _session(request, session_id)
     round_ = _round(session, number)
     status = loop.status(round_)  # advances the round (and refreshes round_) first
+    if status["failed"]:
+        messages.error(request, f"Round {number} cannot be labelled: {status['failed']}")
+        return redirect("labelling:session", session.pk)
     if not status["ready"]:
         messages.info(request, f"Round {number} is not ready yet: its jobs are still running.")
         return redirect("labelling:session", session.pk)
     sample = round_sample(round_)
-    from services.learning.label_view import labelling_layout, point_columns  # bokeh
+    from services.learning.label_view import labelling_figures, point_columns  # bokeh
 
     columns = point_columns(
         sample, operations.states(session, list(sample["path"])), session.is_numeric
     )
-    title = f"{session.name}, round {number}: {len(columns['x'])} most uncertain spectra"
-    script, div = embed(labelling_layout(columns, session.classes, session.is_numeric, title=title))
+    scatter, spectrum = labelling_figures(columns, session.classes, session.is_numeric)
+    script, (scatter_div, spectrum_div) = embed((scatter, spectrum))
     base = reverse("labelling:session", args=[session.pk])
+    counts = operations.counts(session)
     config = {
         "numeric": session.is_numeric,
         "classes": session.classes,
@@ -171,10 +190,14 @@ def label_view(request, session_id, number):
         "target": session.target,
         "labelsUrl": f"{base}labels/",
         "undoUrl": f"{base}undo/",
+        "referencesUrl": reverse("labelling:references", args=[session.pk]),
         "spectrumUrl": reverse("labelling:spectrum", args=[session.pk, number]),
+        "thumbnailsUrl": reverse("labelling:thumbnails", args=[session.pk, number]),
         "sampUrl": reverse("labelling:samp", args=[session.pk, number]),
         "fileLinksUrl": reverse("files:samp_links"),
         "round": number,
+        "acquisition": _acquisition_name(round_),
+        "datasetSize": loop.dataset_size(session),
     }
     return render(
         request,
@@ -183,13 +206,34 @@ def label_view(request, session_id, number):
             "session": session,
             "round": round_,
             "plot_script": script,
-            "plot_div": div,
+            "scatter_div": scatter_div,
+            "spectrum_div": spectrum_div,
             "bokeh_js": BOKEH_JS,
             "config": config,
-            "counts": operations.counts(session),
+            "counts": counts,
             "performance": operations.performance(session),
         },
     )
+
+
+#: The name of each round's one uncertainty number on the page: the acquisition score
+#: (methods that choose a batch jointly rank by BALD per spectrum).
+ACQUISITION_NAMES = {
+    "bald": "BALD",
+    "entropy": "entropy",
+    "variation_ratios": "variation ratio",
+    "mean_std": "mean STD",
+    "random": "random score",
+    "epistemic_variance": "epistemic variance",
+    "predictive_variance": "predictive variance",
+}
+
+
+def _acquisition_name(round_: Round) -> str:
+    job = round_.round_job
+    chosen = (job.parameters or {}).get("ACQUISITION", "") if job is not None else ""
+    chosen = (chosen or round_.options.get("acquisition", "bald")).lower()
+    return ACQUISITION_NAMES.get(chosen, "BALD")
 
 
 def _json_body(request) -> dict:
@@ -232,6 +276,7 @@ def labels_api(request, session_id):
             verdict=body.get("verdict"),
             predicted=body.get("predicted"),
             round_=round_,
+            shown=body.get("shown"),
         )
     except operations.LabelError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
@@ -243,41 +288,6 @@ def labels_api(request, session_id):
 def undo_api(request, session_id):
     session = _session(request, session_id)
     return _label_response(session, operations.undo(session))
-
-
-@login_required
-@require_GET
-def spectrum_api(request, session_id, number):
-    session = _session(request, session_id)
-    sample = round_sample(_round(session, number))
-    try:
-        rank = int(request.GET.get("rank", ""))
-    except ValueError:
-        raise Http404("give the point's rank") from None
-    if not 0 <= rank < len(sample["row"]):
-        raise Http404("no such point")
-    try:
-        dataset = open_dataset(dataset_dir(_space(request.user).datasets, session.dataset))
-    except DatasetError as exc:
-        raise Http404(f"dataset {session.dataset}: {exc}") from None
-    row = int(sample["row"][rank])
-    flux = np.asarray(dataset.flux[row], dtype=np.float64)
-    mask = np.asarray(dataset.mask[row], dtype=bool)
-    good = ~mask & np.isfinite(flux)
-    from services.learning.sample import prediction_text, uncertainty
-
-    return JsonResponse(
-        {
-            "rank": rank,
-            "row": row,
-            "path": str(sample["path"][rank]),
-            "object": str(sample["object"][rank]),
-            "prediction": str(prediction_text(sample)[rank]),
-            "uncertainty": float(uncertainty(sample)[rank]),
-            "wave": np.asarray(dataset.wave, dtype=np.float64)[good].round(3).tolist(),
-            "flux": flux[good].round(6).tolist(),
-        }
-    )
 
 
 @login_required
@@ -307,6 +317,7 @@ def candidates(request, session_id, number):
             "wanted": wanted,
             "classes": session.classes,
             "rows": exports.rows(table)[:500],
+            "numeric": session.is_numeric,
             "n_rows": len(table["path"]),
         },
     )
@@ -324,7 +335,7 @@ def samp_links(request, session_id, number):
             "table_url": request.build_absolute_uri(
                 reverse("labelling:signed_sample", args=[token])
             ),
-            "table_id": f"vocloud-session-{session.pk}-round-{number}",
+            "table_id": exports.new_table_id(round_),
             "name": f"{session.name} round {number}",
         }
     )

@@ -1,0 +1,69 @@
+"""A round's validation numbers as an expert should read them: with their n, a 95 %
+interval for an accuracy, and a warning when the validation set is too small to mean much.
+
+The train job holds out a share of the labels (``n_validation`` spectra); early rounds have
+few labels, so an accuracy of 0.14 may rest on 7 spectra.
+"""
+
+from __future__ import annotations
+
+import math
+
+from services.learning.metrics import proportion_interval
+
+CONFIDENCE = 0.95
+# Below this many validation spectra a 95 % interval of an accuracy is wider than ±0.18:
+# the number tells the expert little about the model.
+MIN_VALIDATION = 30
+
+
+def summary(metrics: dict) -> dict | None:
+    """The headline metric of a round with its uncertainty; None when there is none.
+
+    Returns ``{"name", "value", "n", "low", "high", "text", "warning"}``: ``text`` reads
+    e.g. "accuracy 0.71 [0.52, 0.85], n = 24, ECE 0.08"; ``warning`` is a sentence when
+    fewer than :data:`MIN_VALIDATION` spectra were validated (or their number is unknown),
+    else "". ``low`` and ``high`` are None for an RMSE.
+    """
+    if not isinstance(metrics, dict):
+        return None
+    name = "accuracy" if "accuracy" in metrics else "RMSE" if "rmse" in metrics else ""
+    value = _number(metrics.get("accuracy" if name == "accuracy" else "rmse"))
+    if value is None:
+        return None
+    n = metrics.get("n_validation")
+    n = n if isinstance(n, int) and n >= 0 else None
+    low = high = None
+    if name == "accuracy":
+        text = f"accuracy {value:.2f}"
+        if n:
+            low, high = proportion_interval(round(value * n), n, CONFIDENCE)
+            text += f" [{low:.2f}, {high:.2f}]"
+    else:
+        text = f"RMSE {value:.3g}"
+    text += f", n = {n}" if n is not None else " (number of validation spectra not recorded)"
+    ece = _number(metrics.get("ece"))
+    if ece is not None:
+        text += f", ECE {ece:.2f}"
+    if n is None:
+        warning = f"The number of validation spectra is unknown: this {name} is a rough guide."
+    elif n < MIN_VALIDATION:
+        spectra = "spectrum" if n == 1 else "spectra"
+        warning = f"Only {n} validation {spectra}: this {name} is a rough guide."
+    else:
+        warning = ""
+    return {
+        "name": name,
+        "value": value,
+        "n": n,
+        "low": low,
+        "high": high,
+        "text": text,
+        "warning": warning,
+    }
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
