@@ -128,6 +128,15 @@ def measure(url: str, pages: dict[int, str], repeats: int) -> list[dict]:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
+        idle: list[float] = []  # BokehJS logs "document idle at N ms" (since navigation)
+        page.on(
+            "console",
+            lambda m: (
+                idle.append(float(m.text.split(" at ")[1].split()[0]))
+                if "document idle at" in m.text
+                else None
+            ),
+        )
         page.goto(f"{url}/accounts/login/")
         page.fill("input[name=username]", "bench")
         page.fill("input[name=password]", PASSWORD)
@@ -139,7 +148,8 @@ def measure(url: str, pages: dict[int, str], repeats: int) -> list[dict]:
         for n, path in pages.items():
             page.goto(url + path)  # warm-up: the web process reads and caches the sample
             page.wait_for_selector("body[data-ready='1']", timeout=600_000)
-            server, size, loaded, ready = [], 0, [], []
+            server, size, loaded, ready, wired = [], 0, [], [], []
+            idle.clear()
             for _ in range(repeats):
                 start = time.perf_counter()
                 response = session.get(url + path)
@@ -153,12 +163,21 @@ def measure(url: str, pages: dict[int, str], repeats: int) -> list[dict]:
                     "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
                 )
                 ready.append(time.perf_counter() - start)
+                wired.append(
+                    page.evaluate(
+                        "() => ['vocloud-wire', 'vocloud-wired'].map("
+                        "(n) => performance.getEntriesByName(n)[0].startTime / 1000)"
+                    )
+                )
             row = {
                 "points": n,
                 "server_s": statistics.median(server),
                 "html_mb": size / 1e6,
                 "dom_s": statistics.median(loaded),
                 "ready_s": statistics.median(ready),
+                "bokeh_idle_s": statistics.median(idle[-repeats:]) / 1000 if idle else None,
+                "wire_start_s": statistics.median(w[0] for w in wired),
+                "wired_s": statistics.median(w[1] for w in wired),
             }
             print(json.dumps(row), flush=True)
             found.append(row)

@@ -131,7 +131,7 @@
     for (const path of data.paths) {
       for (const i of indexOf.get(path) || []) {
         label[i] = labelText(data.states[path]);
-        outline[i] = label[i] ? "#444444" : "#00000000";
+        outline[i] = label[i] ? 1 : 0;
       }
     }
     points.data = Object.assign({}, points.data); // re-render with the new columns
@@ -283,8 +283,13 @@
     for (const f of shown.flux) { if (f < lo) lo = f; if (f > hi) hi = f; }
     const w0 = shown.wave[0], w1 = shown.wave[shown.wave.length - 1];
     const visible = LINES.map(([name, rest]) => [name, rest * (1 + redshift)]).filter(([, w]) => w >= w0 && w <= w1);
-    lines.data = { xs: visible.map(([, w]) => [w, w]), ys: visible.map(() => [lo, hi]), name: visible.map(([nm]) => nm) };
-    lineNames.data = { text_x: visible.map(([, w]) => w), text_y: visible.map(() => hi), name: visible.map(([nm]) => nm) };
+    // names of lines closer than 1/40 of the plot step down, so that they do not overprint
+    const gap = (w1 - w0) / 40, levels = [];
+    let level = 0, last = -Infinity;
+    for (const [, w] of visible) { level = w - last < gap ? (level + 1) % 3 : 0; last = w; levels.push(level); }
+    const tops = levels.map((k) => hi - k * 0.09 * (hi - lo));
+    lines.data = { xs: visible.map(([, w]) => [w, w]), ys: tops.map((top) => [lo, top]), name: visible.map(([nm]) => nm) };
+    lineNames.data = { text_x: visible.map(([, w]) => w), text_y: tops, name: visible.map(([nm]) => nm) };
   }
 
   async function drawReference() {
@@ -552,7 +557,8 @@
       const stops = [0, 64, 128, 192, 255].map((i) => mapper.palette[Math.round(i * (mapper.palette.length - 1) / 255)]);
       const ramp = el("span", null, "ramp");
       ramp.style.background = `linear-gradient(to right, ${stops.join(",")})`;
-      legend.replaceChildren(el("span", fmt(mapper.low)), ramp, el("span", fmt(mapper.high)));
+      const low = Math.abs(mapper.low) < 1e-6 * Math.abs(mapper.high) ? "0" : fmt(mapper.low);
+      legend.replaceChildren(el("span", low), ramp, el("span", fmt(mapper.high)));
       $("colour-note").textContent = `uncertainty (${cfg.acquisition}), more uncertain to the right of the ramp; bigger points are more uncertain too`;
       return;
     }
@@ -567,7 +573,8 @@
     $("mode").value = value;
     $("label-tools").hidden = mode !== "label";
     $("check-tools").hidden = mode !== "check";
-    colourBy(mode === "check" ? "predicted" : colour); // colour follows the mode
+    const wanted = mode === "check" ? "predicted" : colour; // colour follows the mode
+    if (wanted !== $("colour-by").value) colourBy(wanted);
     $("colour-by").disabled = mode === "check";
   }
 
@@ -598,6 +605,7 @@
 
   // --- wiring ------------------------------------------------------------------------------
   function wire() {
+    performance.mark("vocloud-wire");
     doc = Bokeh.documents[0];
     points = doc.get_model_by_name("points");
     scatter = doc.get_model_by_name("scatter");
@@ -649,7 +657,8 @@
       $("reference").addEventListener("change", () => { if (shown) drawReference(); });
     }
     document.addEventListener("keydown", onKey);
-    setMode("label");
+    setMode("label"); // the plot starts coloured by uncertainty: no re-colouring of 100k points
+    showLegend(mappers.score, "score");
     showCounts(JSON.parse($("label-counts").textContent));
     showPerformance(JSON.parse($("label-performance").textContent));
     $("review-position").textContent = `${n()} spectra, most uncertain first: press → to start`;
@@ -660,6 +669,7 @@
       size: () => points.data.x.length,
       pathOf: (i) => points.data.path[i],
     });
+    performance.mark("vocloud-wired"); // benchmarks/labelling_view.py reports it
     document.body.dataset.ready = "1"; // for tests and benchmarks: the page is usable
   }
 

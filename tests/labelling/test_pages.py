@@ -85,8 +85,7 @@ def test_candidates_export_csv_and_votable(labelling, client, alice):
     base = f"/labelling/{labelling.pk}/rounds/1/candidates/"
     csv_text = client.get(base + "?class=flat&format=csv").content.decode().splitlines()
     # the toy spectra have no sky position: no ra/dec columns (tests/labelling/test_sample_table.py)
-    head = csv_text[0].split(",")
-    assert head[:9] == "id,path,object,x,y,uncertainty,prediction,probability,label".split(",")
+    assert csv_text[0].startswith("id,path,object,x,y,uncertainty,prediction,probability,label")
     assert all(",flat," in line for line in csv_text[1:])
     probability = [float(line.split(",")[7]) for line in csv_text[1:]]
     assert probability == sorted(probability, reverse=True)  # most confident first

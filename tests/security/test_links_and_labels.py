@@ -268,6 +268,11 @@ LABEL_ROWS = [
     (body(round=[1]), 400, "round number"),
     (body(value=None, verdict="yes", predicted="flat"), 400, "needs the prediction"),
     (body(value=None, verdict="yes", predicted=[7]), 400, "not text"),
+    # "shown" says which spectra were on screen: a list of paths, no more than an action
+    (body(shown=["demo/s001.fits"]), 200, None),
+    (body(shown="demo/s001.fits"), 400, "shown spectra must be a list"),
+    (body(shown=[1]), 400, "shown spectra must be a list"),
+    (body(shown=["x"] * (operations.MAX_PATHS + 1)), 400, "at most 10,000 shown"),
 ]
 
 
@@ -288,6 +293,37 @@ def test_the_labels_api_takes_only_the_sessions_spectra(
     else:
         states = answer.json()["states"]
         assert all(states[p]["value"] == "flat" for p in request_body["paths"])
+
+
+# --- the review's reads: ranks of the round's sample only, a page at a time -----------------
+
+REVIEW_ROWS = [
+    # query                                  status
+    ("spectrum/?rank=0", 200),
+    ("spectrum/?rank=39", 404),  # the toy sample holds 30 points
+    ("spectrum/?rank=-1", 404),
+    ("spectrum/?rank=0,1", 404),  # one spectrum at a time
+    ("spectrum/?rank=../../etc/passwd", 404),
+    ("spectrum/", 404),
+    ("thumbnails/?ranks=0,1,2", 200),
+    ("thumbnails/?ranks=" + ",".join(["0"] * 49), 404),  # at most a page (48)
+    ("thumbnails/?ranks=0,abc", 404),
+    ("thumbnails/?ranks=", 404),
+]
+
+
+@pytest.mark.parametrize(("query", "status"), REVIEW_ROWS)
+def test_the_review_reads_only_points_of_the_sample(alice, labelling, query, status):
+    answer = logged_in(alice).get(f"/labelling/{labelling.pk}/rounds/1/{query}")
+    assert answer.status_code == status, answer.content[:300]
+    assert b"Traceback" not in answer.content and b"/tmp/" not in answer.content
+
+
+def test_class_references_come_from_the_owners_labels_only(alice, bob, labelling):
+    answer = logged_in(alice).get(f"/labelling/{labelling.pk}/references/").json()
+    assert sum(ref["n"] for ref in answer["classes"].values()) == 15  # the imported labels
+    assert len(answer["wave"]) == len(next(iter(answer["classes"].values()))["flux"])
+    assert logged_in(bob).get(f"/labelling/{labelling.pk}/references/").status_code == 404
 
 
 def test_an_action_of_thousands_of_spectra_is_taken_and_undone(alice):

@@ -31,6 +31,8 @@ MATRIX = [
             "/rounds/1/",
             "/rounds/1/status/",
             "/rounds/1/spectrum/?rank=0",
+            "/rounds/1/thumbnails/?ranks=0,1,2",
+            "/references/",
             "/rounds/1/candidates/",
             "/rounds/1/candidates/?format=votable",
             "/rounds/1/samp/",

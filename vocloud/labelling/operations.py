@@ -254,6 +254,9 @@ def states(session: Session, paths: list[str] | None = None) -> dict[str, dict]:
     query = Label.objects.filter(session=session)
     if paths is None:
         return {row["path"]: row for row in query.values("path", *FIELDS)}
+    if len(paths) > 20 * CHUNK:  # a whole sample: one query, not hundreds of "IN (...)"
+        wanted = set(paths)
+        return {row["path"]: row for row in query.values("path", *FIELDS) if row["path"] in wanted}
     return {
         row["path"]: row
         for chunk in _chunks(list(dict.fromkeys(paths)))
