@@ -264,7 +264,9 @@ def test_hostile_names_stay_text_and_pages_load_without_violations(
 
 @pytest.mark.platform
 def test_the_label_view_writes_class_names_as_text(platform, world, chromium, tmp_path):
-    """Legend, counts, performance table, message and hover tooltip, after real actions."""
+    """Legend, counts, performance table, message, review title, class probabilities,
+    small plots of a selection, the list of overlapping points and the hover read-out,
+    after real actions."""
     page = chromium.page("alice")
     chromium.visit(page, _url(platform, world, "/labelling/{session}/rounds/1/"))
     page.wait_for_selector("body[data-ready='1']")
@@ -273,36 +275,44 @@ def test_the_label_view_writes_class_names_as_text(platform, world, chromium, tm
     first = page.evaluate(
         "() => JSON.parse(document.getElementById('label-config').textContent).classes[0]"
     )
-    page.evaluate(
-        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0]; }"
-    )
-    page.keyboard.press("1")
-    page.wait_for_selector("#message:has-text('1 spectra: labelled')")
+    page.keyboard.press("ArrowRight")  # the review queue: the most uncertain spectrum
+    page.wait_for_selector("#review-title:has-text('predicted')")
+    page.keyboard.press("1")  # labelled as shown, and on to the next spectrum
+    page.wait_for_selector("#message:has-text('labelled')")
     assert first in page.inner_text("#message") and first in page.inner_text("#counts")
     page.select_option("#colour-by", "label")
     assert first in page.inner_text("#legend")
     # "Am I correct?" about a spectrum shown as predicted CLASS: its row in the table
     page.select_option("#mode", "check")
     page.evaluate(
-        """(shown) => { const points = Bokeh.documents[0].get_model_by_name('points');
-                        points.data.prediction[1] = shown; points.selected.indices = [1]; }""",
+        "(shown) => { Bokeh.documents[0].get_model_by_name('points').data.prediction[1] = shown; }",
         CLASS,
     )
+    page.wait_for_selector("#review-position:has-text('2 of')")
     page.keyboard.press("y")
     page.wait_for_selector("#message:has-text('confirmed')")
     assert CLASS in page.inner_text("#performance")
-    # the hover tooltip of the labelled point (Bokeh renders it in its shadow DOM)
+    # the selection's small plots carry the predicted class names
+    page.evaluate(
+        "() => { Bokeh.documents[0].get_model_by_name('points').selected.indices = [0, 1, 2]; }"
+    )
+    page.wait_for_selector(".thumb svg")
+    # the hover read-out and the list of points under a click name the labelled point
     point = page.evaluate(
-        """() => { const plot = Object.values(Bokeh.index)[0].child_views[0];
-                   const data = Bokeh.documents[0].get_model_by_name('points').data;
-                   const box = plot.canvas_view.el.getBoundingClientRect();
-                   return {x: box.left + plot.frame.x_scale.compute(data.x[0]),
-                           y: box.top + plot.frame.y_scale.compute(data.y[0])}; }"""
+        """() => { const model = Bokeh.documents[0].get_model_by_name('scatter-plot');
+                   const v = Object.values(Bokeh.index).find((x) => x.model === model);
+                   const d = Bokeh.documents[0].get_model_by_name('points').data;
+                   const box = v.el.getBoundingClientRect(), f = v.frame.bbox;
+                   const xr = model.x_range, yr = model.y_range;
+                   const kx = f.width / (xr.end - xr.start), ky = f.height / (yr.end - yr.start);
+                   return {x: box.left + f.left + (d.x[0] - xr.start) * kx,
+                           y: box.top + f.top + (yr.end - d.y[0]) * ky}; }"""
     )
     page.mouse.move(point["x"], point["y"])
-    tooltip = page.locator(".bk-tooltip-content").first  # Playwright pierces shadow roots
-    tooltip.wait_for(timeout=10_000)
-    assert first in tooltip.inner_text()
+    page.wait_for_selector("#hover-tip:not([hidden])")
+    assert first in page.inner_text("#hover-tip")
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_selector("#review-title:has-text('labelled: ')")
     page.screenshot(path=f"{screenshot_dir(tmp_path)}/hostile-label-view.png", full_page=True)
     chromium.assert_clean(page)
 
