@@ -44,6 +44,7 @@ from services.datasets import (
 from services.datasets.resample import observed_to_grid_wave
 from services.datasets.store import DatasetName
 from services.jobs import JobContext, JobFailure, Result
+from services.messages import summarise_failures
 from services.spectra import Spectrum, SpectrumReadError, read_spectrum
 from services.storage import PathEscape, UserSpace
 from services.storage.index import ContentIndex
@@ -229,8 +230,10 @@ def build(
             ctx.progress(0.98 * done / len(files), f"{done} of {len(files)} files")
         failures = [{"path": p, "reason": reason} for p, row, reason in report if row < 0]
         if writer.n_rows == 0:
-            first = failures[0]["reason"] if failures else "no files"
-            raise JobFailure(f"none of the {len(files)} files could be used ({first})")
+            reasons = summarise_failures([(f["path"], f["reason"]) for f in failures])
+            raise JobFailure(
+                f"none of the {len(files)} files could be used: {reasons or 'no files'}"
+            )
         info = {
             "options": options.to_dict(),
             "sources": [f.strip() for f in params.folders.split(",") if f.strip()],
@@ -284,14 +287,22 @@ def choose_grid(params: Parameters, files: list[Path], options: ResampleOptions)
     complete = params.wave_min is not None and params.wave_max is not None
     complete &= (params.n_pix if params.grid == "linear" else params.log_step) is not None
     coverages: list[Coverage1D] = []
+    failures: list[tuple[str, str]] = []  # (file name, why it could not be read)
     if not complete:
         picks = np.unique(np.linspace(0, len(files) - 1, min(GRID_SAMPLE, len(files))).round())
         sample = [files[int(i)] for i in picks]
         with ThreadPoolExecutor(READ_THREADS) as pool:
-            for spectrum in pool.map(_read_or_none, sample):
-                if spectrum is not None and np.count_nonzero(spectrum.good) >= 2:
+            for path, spectrum in zip(sample, pool.map(_read_or_reason, sample), strict=True):
+                if isinstance(spectrum, str):
+                    failures.append((path.name, spectrum))
+                elif np.count_nonzero(spectrum.good) >= 2:
                     wave = observed_to_grid_wave(spectrum, options)[0][spectrum.good]
                     coverages.append(Coverage1D.of(wave))
+        if not coverages and len(failures) == len(sample):  # the cause, not its consequence
+            raise JobFailure(
+                f"none of the {len(sample)} files read to derive the wavelength grid is a "
+                f"readable spectrum: {summarise_failures(failures)}"
+            )
     try:
         return derive_grid(
             coverages,
@@ -306,11 +317,11 @@ def choose_grid(params: Parameters, files: list[Path], options: ResampleOptions)
         raise JobFailure(f"cannot build the wavelength grid: {exc}") from None
 
 
-def _read_or_none(path: Path) -> Spectrum | None:
+def _read_or_reason(path: Path) -> Spectrum | str:
     try:
         return read_spectrum(path)
-    except SpectrumReadError:
-        return None
+    except SpectrumReadError as exc:
+        return exc.reason
 
 
 def process_file(

@@ -50,3 +50,37 @@ def for_user(text: str, data_dir: Path | str | None = None) -> str:
 def os_reason(exc: OSError) -> str:
     """The system's reason for an OSError without the file name it carries."""
     return exc.strerror or type(exc).__name__
+
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def summarise_failures(failures: list[tuple[str, str]], shown: int = 3) -> str:
+    """One line for many failed items: the commonest reasons, each with a count and an example.
+
+    Reasons that differ only in their numbers (``Primary 564 x 3`` / ``Primary 565 x 3``)
+    count as one. Used when every item of a batch failed, so that 3,000 identical failures
+    read as one sentence, not 3,000.
+
+    Parameters
+    ----------
+    failures : list of (str, str)
+        ``(item, reason)`` pairs, in the order the items were met.
+    shown : int
+        How many distinct reasons to name.
+
+    Returns
+    -------
+    str
+        For example ``"2998 x no 1-D spectrum found (HDUs: Primary 564 x 3) (e.g. a.fits);
+        2 x an HTML page, not a spectrum (e.g. b.fits)"``; ``""`` for no failures.
+    """
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item, reason in failures:
+        groups.setdefault(_DIGITS.sub("#", reason), []).append((item, reason))
+    ranked = sorted(groups.values(), key=len, reverse=True)  # stable: first met first on ties
+    parts = [f"{len(group)} x {group[0][1]} (e.g. {group[0][0]})" for group in ranked[:shown]]
+    if len(ranked) > shown:
+        rest = sum(len(group) for group in ranked[shown:])
+        parts.append(f"{rest} more with {len(ranked) - shown} other reasons")
+    return "; ".join(parts)

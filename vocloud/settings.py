@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "vocloud.files",
     "vocloud.datasets",
     "vocloud.labelling",
+    "vocloud.vo",
     "vocloud.portal",
 ]
 
@@ -197,6 +198,10 @@ VOCLOUD_DESTRUCTION_DAYS = envint("VOCLOUD_DESTRUCTION_DAYS", 30)
 VOCLOUD_HEARTBEAT_TIMEOUT = envint("VOCLOUD_HEARTBEAT_TIMEOUT", 15)
 # Signed links to job results and stored files (for TOPCAT, SPLAT) stay valid this long (s).
 VOCLOUD_SIGNED_URL_LIFETIME = envint("VOCLOUD_SIGNED_URL_LIFETIME", 24 * 3600)
+# A user's VO service URL with its capability (for TOPCAT, Aladin: no log-in) stays valid
+# this long (s), unless revoked with the other signed links; rows one SSAP answer may hold.
+VOCLOUD_VO_URL_LIFETIME = envint("VOCLOUD_VO_URL_LIFETIME", 180 * 24 * 3600)
+VOCLOUD_VO_MAXREC = max(1, envint("VOCLOUD_VO_MAXREC", 10_000))
 VOCLOUD_WORKER_THREADS = envint("VOCLOUD_WORKER_THREADS", 8)
 # Per user: jobs kept at all, jobs queued or executing (PHASE=RUN beyond it is refused with
 # 429), and jobs executing at once (a worker defers the others, so one user cannot take every

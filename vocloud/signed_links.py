@@ -43,8 +43,9 @@ def sign(owner, payload: dict[str, Any], *, salt: str) -> str:
     return signing.dumps({**payload, "u": owner.pk, "g": _stamp(owner)}, salt=salt, compress=True)
 
 
-def unsign(token: str, *, salt: str) -> tuple[Any, dict[str, Any]]:
-    """The owner and payload of a token signed with ``salt`` less than a lifetime ago.
+def unsign(token: str, *, salt: str, max_age: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """The owner and payload of a token signed with ``salt`` less than a lifetime ago
+    (``max_age`` seconds, by default ``VOCLOUD_SIGNED_URL_LIFETIME``).
 
     Raises
     ------
@@ -53,7 +54,8 @@ def unsign(token: str, *, salt: str) -> tuple[Any, dict[str, Any]]:
         account is gone or inactive, or the owner revoked their links since.
     """
     try:
-        payload = signing.loads(token, salt=salt, max_age=settings.VOCLOUD_SIGNED_URL_LIFETIME)
+        lifetime = settings.VOCLOUD_SIGNED_URL_LIFETIME if max_age is None else max_age
+        payload = signing.loads(token, salt=salt, max_age=lifetime)
     except signing.SignatureExpired:
         raise LinkInvalid("This link has expired; ask the portal for a new one.") from None
     except signing.BadSignature:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("files/", include("vocloud.files.urls")),
     path("datasets/", include("vocloud.datasets.urls")),
     path("labelling/", include("vocloud.labelling.urls")),
+    path("vo/", include("vocloud.vo.urls")),
     path("", include("vocloud.portal.urls")),
 ]
 

@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 from services.fetch import FetchOptions, Outcome, download_all, make_session
+from services.ingest.identity import cutout_name, record_identity
 from services.ingest.parameters import Parameters
-from services.ingest.report import Row, counts, write_report
+from services.ingest.report import Row, counts, failure_summary, write_report
 from services.ingest.sources import Item, gather
 from services.ingest.store import store_file
 from services.jobs import JobContext, JobFailure, Result
@@ -74,7 +75,11 @@ class Ingestion:
             path.unlink(missing_ok=True)
             self.fail(item, f"not stored: {exc}")
             return
-        row = store_file(path, item.source, folder, self.files_root, self.index, self.ctx.admit)
+        identity = record_identity(item.did, item.cut)
+        name = cutout_name(item.did, path.name) if item.cut else ""
+        row = store_file(
+            path, item.source, folder, self.files_root, self.index, self.ctx.admit, identity, name
+        )
         if row.status == "ok" and item.note:
             row.reason = item.note
         self.rows.append(row)
@@ -141,22 +146,47 @@ class Ingestion:
         except VOError as exc:
             self.fail(item, str(exc))
             return []
+        except Exception as exc:  # a document pyvo chokes on fails its item, not the job
+            self.ctx.logger.exception("DataLink document of %s", item.source)
+            self.fail(item, f"the DataLink document could not be used ({type(exc).__name__})")
+            return []
         found = []
         for link in links:
             source = f"{item.source} [{link.id}]" if len(links) > 1 else item.source
             if link.error:
                 self.rows.append(Row(source, reason=f"DataLink: {link.error}"))
-            else:
-                note = link.note or ("SODA cut-out" if self.cutout and "soda" in link.url else "")
-                found.append(Item(source, url=link.url, subdir=item.subdir, note=note))
+                continue
+            found.append(
+                Item(
+                    source,
+                    url=link.url,
+                    subdir=item.subdir,
+                    note=link.note,  # how it was made (a SODA cut-out), never from the URL
+                    did=link.id or item.did,
+                    cut=_cut(self.cutout) if link.cutout else "",
+                )
+            )
         self.total += len(found)
         return found
 
 
-def _summary(rows: list[Row]) -> str:
-    reasons = "; ".join(f"{r.source}: {r.reason}" for r in rows[:5])
-    more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
-    return f"nothing was ingested: all {len(rows)} items failed. {reasons}{more}"
+def _cut(cutout: Cutout) -> str:
+    """What a SODA request cut, as part of the cut-out's identity."""
+    words = []
+    if cutout.band_m is not None:
+        words.append("BAND=" + " ".join(repr(float(v)) for v in cutout.band_m))
+    if cutout.circle_deg is not None:
+        words.append("CIRCLE=" + " ".join(repr(float(v)) for v in cutout.circle_deg))
+    return "&".join(words)
+
+
+def _outcome_notes(n: dict[str, int]) -> list[str]:
+    """What the counts mean for the user, for the report."""
+    if not n["skipped"]:
+        return []
+    if n["ok"] == n["failed"] == 0:
+        return [f"nothing new: all {n['skipped']} already in your storage"]
+    return [f"{n['skipped']} already in your storage (not stored again)"]
 
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
@@ -175,11 +205,13 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         shutil.rmtree(ctx.work_dir / "download", ignore_errors=True)
         shutil.rmtree(ctx.work_dir / "upload", ignore_errors=True)
     rows = ingestion.rows
-    write_report(rows, ctx.results_dir / "report.vot", gathered.notes)
     n = counts(rows)
-    ctx.logger.info("ingest: %s into %s; %s", n, target, "; ".join(gathered.notes) or "")
-    ctx.progress(1.0, f"{n['ok']} stored, {n['skipped']} skipped, {n['failed']} failed", force=True)
+    notes = [*gathered.notes, *_outcome_notes(n)]
+    write_report(rows, ctx.results_dir / "report.vot", notes, gathered.counts)
+    ctx.logger.info("ingest: %s into %s; %s", n, target, "; ".join(notes))
+    done = f"{n['ok']} stored, {n['skipped']} already in your storage, {n['failed']} failed"
+    ctx.progress(1.0, done, force=True)
     if rows and n["failed"] == len(rows):
-        raise JobFailure(_summary(rows))
+        raise JobFailure(failure_summary(rows))
     # id "result": the per-item report is what pyvo's AsyncTAPJob.fetch_result() reads
     return [Result("result", "report.vot", "application/x-votable+xml")]

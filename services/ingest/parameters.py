@@ -58,7 +58,13 @@ class Parameters(BaseModel):
         "", max_length=2000, description="Base URL of an SSAP 1.1 service to query."
     )
     pos: str = Field("", max_length=100, description="SSAP search centre 'ra,dec' in degrees.")
-    size: float | None = Field(None, gt=0, le=180, description="SSAP search diameter in degrees.")
+    size: float | None = Field(
+        None,
+        gt=0,
+        le=180,
+        description="SSAP search diameter in degrees (with POS). Results farther than SIZE/2 "
+        "from POS are left out and counted, also from services that read SIZE as a radius.",
+    )
     band: str = Field(
         "", max_length=100, description="SSAP spectral range 'lo/hi' in metres, e.g. 4e-7/7e-7."
     )

@@ -13,6 +13,7 @@ import requests
 
 from services.fetch import FetchError, FetchOptions, crawl_ftp, crawl_http, read_url_list
 from services.fetch.names import relative_folder
+from services.ingest.identity import trusted_dids
 from services.ingest.parameters import Parameters
 from services.storage.archives import ArchiveError, Limits, extract, is_archive
 from services.vo import VOError, parse_pos, ssap_query, votable_access_rows
@@ -38,6 +39,10 @@ class Item:
         The URL is known to be a DataLink document.
     note : str
         A remark carried into the report (e.g. how DataLink was resolved).
+    did : str
+        The publisher's dataset identifier the service gave ("" if none).
+    cut : str
+        For a cut-out: what was cut (part of the identity, with ``did``).
     """
 
     source: str
@@ -46,6 +51,8 @@ class Item:
     subdir: str = ""
     datalink: bool = False
     note: str = ""
+    did: str = ""
+    cut: str = ""
 
 
 @dataclass
@@ -56,6 +63,7 @@ class Gathered:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
     notes: list[str] = field(default_factory=list)
     truncated: bool = False
+    counts: dict[str, int] = field(default_factory=dict)  # e.g. n_outside_cone -> 8
 
 
 def gather(
@@ -159,7 +167,11 @@ def _is_html(url: str, session: requests.Session) -> bool:
 
 def _votable(source: Path | str, session: requests.Session) -> list[Item]:
     rows = votable_access_rows(source, session)
-    return [Item(row.url, url=row.url, datalink=row.is_datalink) for row in rows]
+    dids = trusted_dids([row.pubdid for row in rows])
+    return [
+        Item(row.url, url=row.url, datalink=row.is_datalink, did=did)
+        for row, did in zip(rows, dids, strict=True)
+    ]
 
 
 def _ssap(params: Parameters, session: requests.Session, found: Gathered) -> list[Item]:
@@ -178,13 +190,18 @@ def _ssap(params: Parameters, session: requests.Session, found: Gathered) -> lis
         found.notes.append(
             f"the SSAP result was truncated at MAXREC={params.maxrec} rows (QUERY_STATUS=OVERFLOW)"
         )
+    if result.cone is not None:
+        found.notes.extend(result.notes())
+        found.counts["n_outside_cone"] = result.cone.n_outside
+        found.counts["n_without_position"] = result.cone.n_without_position
     want_cutout = bool(params.soda_band or params.soda_circle) and params.datalink
+    dids = trusted_dids([row.pubdid for row in result.rows])
     items = []
-    for index, row in enumerate(result.rows):
+    for index, (row, did) in enumerate(zip(result.rows, dids, strict=True)):
         link = result.datalinks[index] if index < len(result.datalinks) else ""
         if want_cutout and link and not row.is_datalink:
-            items.append(Item(row.url, url=link, datalink=True))
+            items.append(Item(row.url, url=link, datalink=True, did=did))
         else:
-            items.append(Item(row.url, url=row.url, datalink=row.is_datalink))
+            items.append(Item(row.url, url=row.url, datalink=row.is_datalink, did=did))
     logger.info("SSAP %s: %d rows", params.ssap_url, len(items))
     return items

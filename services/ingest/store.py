@@ -1,4 +1,9 @@
-"""Check a fetched file is a spectrum, de-duplicate it by content hash and store it."""
+"""Check a fetched file is a spectrum, de-duplicate it by what it is, and store it.
+
+A spectrum is a duplicate when the user's index knows its identity (the publisher's
+dataset identifier), its content (the spectrum as read) or its bytes; see
+:mod:`services.ingest.identity`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from services.ingest.identity import content_key
 from services.ingest.report import Row
 from services.spectra import Spectrum, SpectrumReadError, read_spectrum
-from services.storage.index import ContentIndex, Entry, sha256_file
+from services.storage.index import MATCHED_BY, ContentIndex, Entry, sha256_file
 from services.storage.paths import relative_to, unique_path
 from services.storage.quota import QuotaExceeded
 
@@ -31,6 +37,7 @@ def _describe(spectrum: Spectrum, source: str) -> Row:
         ra=float("nan") if meta.ra is None else float(meta.ra),
         dec=float("nan") if meta.dec is None else float(meta.dec),
         n_pix=int(spectrum.wave.size),
+        guesses="; ".join(meta.guesses),
     )
 
 
@@ -41,8 +48,10 @@ def store_file(
     files_root: Path,
     index: ContentIndex,
     admit: Admit = _admit_all,
+    identity: str = "",
+    name: str = "",
 ) -> Row:
-    """Read ``staged`` as a spectrum; move it into ``folder`` unless its bytes are known.
+    """Read ``staged`` as a spectrum; move it into ``folder`` unless it is already stored.
 
     Parameters
     ----------
@@ -56,10 +65,16 @@ def store_file(
     files_root : Path
         The user's ``files/`` (report paths are relative to it).
     index : ContentIndex
-        The user's content index: a known SHA-256 makes the item ``skipped``.
+        The user's index: a known identity, content key or SHA-256 makes the item
+        ``skipped`` ("already in your storage").
     admit : callable
         ``admit(n_bytes, action)``: the context in which the file is moved in, refusing it
         (``QuotaExceeded``) when it does not fit the owner's quota.
+    identity : str
+        The dataset's identity from the service (:func:`~services.ingest.identity.record_identity`),
+        ``""`` if none.
+    name : str
+        A safe file name to store it under instead of the downloaded one (a cut-out's).
     """
     try:
         spectrum = read_spectrum(staged)
@@ -68,27 +83,45 @@ def store_file(
         return Row(source, reason=f"not a readable spectrum: {exc.reason}")
     row = _describe(spectrum, source)
     row.sha256 = sha256_file(staged)
-    known = index.find(row.sha256)
-    if known is not None and (files_root / known.path).is_file():
+    content = content_key(spectrum)
+    if _already_stored(row, index, files_root, identity, content):
         staged.unlink(missing_ok=True)
-        row.status, row.path, row.reason = "skipped", known.path, "already stored"
         return row
-    if known is not None:  # its file was deleted behind the index's back
-        index.forget_paths(known.path)
     try:
         with admit(staged.stat().st_size, "Ingest"):
             folder.mkdir(parents=True, exist_ok=True)
-            target = unique_path(folder / staged.name)
+            target = unique_path(folder / (name or staged.name))
             shutil.move(staged, target)
     except QuotaExceeded as exc:
         staged.unlink(missing_ok=True)
         row.reason = str(exc)
         return row
     row.path = relative_to(files_root, target)
-    entry = Entry(row.sha256, row.path, target.stat().st_size, row.format, source)
-    if not index.add(entry):  # another job stored the same bytes meanwhile
-        target.unlink(missing_ok=True)
-        row.status, row.path, row.reason = "skipped", index.find(row.sha256).path, "already stored"
-        return row
-    row.status = "ok"
+    size = target.stat().st_size
+    entry = Entry(row.sha256, row.path, size, row.format, source, identity, content)
+    for _attempt in range(2):  # the second after forgetting entries of deleted files
+        if index.add(entry):
+            row.status = "ok"
+            return row
+        if _already_stored(row, index, files_root, identity, content):
+            target.unlink(missing_ok=True)  # another job stored the same spectrum meanwhile
+            return row
+    target.unlink(missing_ok=True)
+    row.path, row.reason = "", "not stored: the storage index refused it, try again"
     return row
+
+
+def _already_stored(
+    row: Row, index: ContentIndex, files_root: Path, identity: str, content: str
+) -> bool:
+    """Mark ``row`` skipped if the index knows the spectrum and its file is still there
+    (entries of files deleted behind the index's back are forgotten)."""
+    while (known := index.find_known(identity, content, row.sha256)) is not None:
+        entry, matched = known
+        if (files_root / entry.path).is_file():
+            row.status, row.path = "skipped", entry.path
+            row.reason = f"already in your storage ({MATCHED_BY[matched]})"
+            return True
+        if index.forget_paths(entry.path) == 0:
+            return False  # nothing to forget: do not loop
+    return False

@@ -10,7 +10,7 @@ import astropy.units as u
 import numpy as np
 
 from services.spectra.spectrum import Spectrum, SpectrumMeta
-from services.spectra.units import wave_to_angstrom
+from services.spectra.units import guess_wave_unit, wave_to_angstrom
 
 __all__ = ["assemble"]
 
@@ -112,7 +112,14 @@ def assemble_columns(
     flux_unit: u.UnitBase | None,
 ) -> Spectrum:
     """:func:`assemble` from columns found by role (``wave``, ``flux``, ``ivar``, ``error``,
-    ``variance``, ``mask``), as the table readers find them."""
+    ``variance``, ``mask``), as the table readers find them.
+
+    A missing ``wave_unit`` is guessed by :func:`~services.spectra.units.guess_wave_unit`
+    and the guess recorded in ``meta.guesses`` (a ``ValueError`` when nothing fits).
+    """
+    if wave_unit is None:
+        wave_unit, note = guess_wave_unit(arrays["wave"])
+        meta.guess(note)
     return assemble(
         meta,
         arrays["wave"],

@@ -41,15 +41,26 @@ class Dispersion:
         ``"linear"`` or ``"log-linear"``.
     notes : list of str
         Assumptions worth recording in the spectrum's warnings.
+    unit_stated : bool
+        Whether the header states the unit (CUNIT1, IRAF ``WAT1_001 units=``, or a layout
+        whose unit is fixed such as SDSS ``COEFF0``); False means Angstrom was assumed.
     """
 
-    __slots__ = ("kind", "notes", "unit", "wave")
+    __slots__ = ("kind", "notes", "unit", "unit_stated", "wave")
 
-    def __init__(self, wave: np.ndarray, unit: u.UnitBase, kind: str, notes: list[str]) -> None:
+    def __init__(
+        self,
+        wave: np.ndarray,
+        unit: u.UnitBase,
+        kind: str,
+        notes: list[str],
+        unit_stated: bool = True,
+    ) -> None:
         self.wave = wave
         self.unit = unit
         self.kind = kind
         self.notes = notes
+        self.unit_stated = unit_stated
 
 
 def _number(header: HeaderLike, key: str) -> float | None:
@@ -128,7 +139,7 @@ def wavelengths(header: HeaderLike, n_pix: int) -> Dispersion:
     if cdelt is None:
         cdelt = _number(header, "CDELT1")
     if crval is None or cdelt is None:
-        return _legacy(header, pix, unit)
+        return _legacy(header, pix, unit, unit_stated)
     x = crval + cdelt * (pix - (_number(header, "CRPIX1") or 1.0))
     dc_flag = header.get("DC-FLAG")
     if dc_flag == -1 or ctype == "PIXEL":
@@ -136,13 +147,13 @@ def wavelengths(header: HeaderLike, n_pix: int) -> Dispersion:
     if isinstance(dc_flag, int) and dc_flag not in (0, 1):
         raise ValueError(f"IRAF dispersion DC-FLAG={dc_flag} (non-linear) is not supported")
     if dc_flag == 1:
-        return Dispersion(10.0**x, unit, "log-linear", notes)
+        return Dispersion(10.0**x, unit, "log-linear", notes, unit_stated)
     if ctype.endswith("-LOG"):
         return _fits_log(crval, cdelt, x, unit, unit_stated, notes)
     if dc_flag is None and not unit_stated and _log10_like(crval, cdelt, False, unit):
         notes.append(f"CRVAL1={crval}, CDELT1={cdelt} look like log10(wavelength)")
-        return Dispersion(10.0**x, unit, "log-linear", notes)
-    return Dispersion(x, unit, "linear", notes)
+        return Dispersion(10.0**x, unit, "log-linear", notes, unit_stated)
+    return Dispersion(x, unit, "linear", notes, unit_stated)
 
 
 def _fits_log(
@@ -151,15 +162,15 @@ def _fits_log(
     """``-LOG`` axis: FITS form ``CRVAL1 * exp((x - CRVAL1) / CRVAL1)``, or log10 CRVAL1."""
     if _log10_like(crval, cdelt, stated, unit):
         notes.append(f"-LOG axis with CRVAL1={crval}: read as log10(wavelength)")
-        return Dispersion(10.0**x, unit, "log-linear", notes)
-    return Dispersion(crval * np.exp((x - crval) / crval), unit, "log-linear", notes)
+        return Dispersion(10.0**x, unit, "log-linear", notes, stated)
+    return Dispersion(crval * np.exp((x - crval) / crval), unit, "log-linear", notes, stated)
 
 
-def _legacy(header: HeaderLike, pix: np.ndarray, unit: u.UnitBase) -> Dispersion:
+def _legacy(header: HeaderLike, pix: np.ndarray, unit: u.UnitBase, stated: bool) -> Dispersion:
     coeff0, coeff1 = _number(header, "COEFF0"), _number(header, "COEFF1")
     if coeff0 is not None and coeff1 is not None:  # SDSS spSpec
         return Dispersion(10.0 ** (coeff0 + coeff1 * (pix - 1.0)), u.AA, "log-linear", [])
     w0, wpc = _number(header, "W0"), _number(header, "WPC")
     if w0 is not None and wpc is not None:  # old IRAF
-        return Dispersion(w0 + wpc * (pix - 1.0), unit, "linear", [])
+        return Dispersion(w0 + wpc * (pix - 1.0), unit, "linear", [], stated)
     raise ValueError("no wavelength axis found (no CRVAL1 and CDELT1/CD1_1 keywords)")

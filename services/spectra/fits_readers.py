@@ -1,8 +1,11 @@
-"""FITS spectra stored as images: LAMOST DR2, Ondřejov CCD700 and generic 1-D WCS files.
+"""FITS spectra stored as images: LAMOST DR2, Ondřejov CCD700, generic 1-D WCS files and
+row-stacked images (:mod:`services.spectra.stacked`).
 
 :func:`read_fits` is the entry point for every FITS file. Single-HDU images go through the
 fast reader of :mod:`services.spectra.fitsheader`; everything else (spectra in extensions,
-binary tables, SDSS ``spec-*.fits``) is opened with :mod:`astropy.io.fits`.
+binary tables, SDSS ``spec-*.fits``) is opened with :mod:`astropy.io.fits`. A well-formed
+file in none of these layouts raises :class:`UnrecognisedLayout`, which
+:func:`services.spectra.readers.read_spectrum` hands to specutils.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from services.spectra.fitsheader import BLOCK, Truncated, Unsupported, read_prim
 from services.spectra.header_meta import AstropyHeader, ChainedHeader, HeaderLike, meta_from_header
 from services.spectra.sdss import is_sdss, read_sdss, read_sdss_stream
 from services.spectra.sniff import open_binary
-from services.spectra.spectrum import Spectrum, SpectrumReadError
-from services.spectra.units import parse_unit
+from services.spectra.spectrum import Spectrum, SpectrumReadError, UnrecognisedLayout
+from services.spectra.stacked import stacked_spectrum
+from services.spectra.units import guess_wave_unit, parse_unit
 
 __all__ = ["read_fits", "spectrum_from_image"]
 
@@ -86,6 +90,11 @@ def _bands(header: HeaderLike, data: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def _has_dispersion(header: HeaderLike) -> bool:
+    """Whether the header gives axis 1 a wavelength grid (WCS, SDSS or old IRAF keywords)."""
+    return any(key in header for key in ("CRVAL1", "COEFF0", "W0"))
+
+
 def _sigma_band(header: HeaderLike, bands: np.ndarray) -> np.ndarray | None:
     for k in range(2, bands.shape[0] + 1):
         label = str(header.get(f"BANDID{k}", "")).lower()
@@ -109,11 +118,17 @@ def spectrum_from_image(header: HeaderLike, data: np.ndarray, source: str) -> Sp
     Returns
     -------
     Spectrum or None
-        LAMOST DR2 row layout, or a 1-D (or IRAF multi-band) image with a WCS dispersion.
+        LAMOST DR2 row layout, a 1-D (or IRAF multi-band) image with a WCS dispersion
+        (without a stated unit: the plausibility rule, recorded in ``meta.guesses``), or a
+        row-stacked image (wavelength, flux[, error[, flag]] rows, no WCS).
     """
     if _is_lamost(header, data):
         return _lamost(header, data, source)
     bands = _bands(header, data)
+    if bands is None or not _has_dispersion(header):
+        stacked = stacked_spectrum(header, data, source)
+        if stacked is not None:
+            return stacked
     if bands is None:
         return None
     meta = meta_from_header(
@@ -123,6 +138,10 @@ def spectrum_from_image(header: HeaderLike, data: np.ndarray, source: str) -> Sp
     for note in dispersion.notes:
         meta.warn(note)
     meta.extra["dispersion"] = dispersion.kind
+    wave_unit = dispersion.unit
+    if not dispersion.unit_stated:
+        wave_unit, note = guess_wave_unit(dispersion.wave)
+        meta.guess(note)
     bunit = header.get("BUNIT")
     flux_unit = parse_unit(bunit)
     if bunit and flux_unit is None:
@@ -131,7 +150,7 @@ def spectrum_from_image(header: HeaderLike, data: np.ndarray, source: str) -> Sp
         meta,
         dispersion.wave,
         bands[0],
-        wave_unit=dispersion.unit,
+        wave_unit=wave_unit,
         flux_unit=flux_unit,
         uncertainty=_sigma_band(header, bands),
     )
@@ -242,10 +261,16 @@ def _scan(
             break
         _check_complete(hdu, index, path, size)
         seen.append(_describe(hdu))
-        spectrum = _hdu_spectrum(hdu, primary_header, source)
+        try:
+            spectrum = _hdu_spectrum(hdu, primary_header, source)
+        except ValueError as exc:
+            # an extension we do not understand (rows of segments, a bare wavelength array
+            # as DESI's B_WAVELENGTH): named in the message, and specutils may know the file
+            seen[-1] += f" ({exc})"
+            continue
         if spectrum is not None:
             return spectrum
-    raise SpectrumReadError(path, f"no 1-D spectrum found (HDUs: {'; '.join(seen)})")
+    raise UnrecognisedLayout(path, f"no 1-D spectrum found (HDUs: {'; '.join(seen)})")
 
 
 def _hdu_spectrum(hdu: fits.hdu.base._BaseHDU, primary: HeaderLike, source: str) -> Spectrum | None:

@@ -15,7 +15,7 @@ from services.spectra.header_meta import AstropyHeader, ChainedHeader, HeaderLik
 from services.spectra.spectrum import Spectrum
 from services.spectra.units import parse_unit
 
-__all__ = ["arrays_from_columns", "column_infos", "table_spectrum"]
+__all__ = ["NotOneSpectrum", "arrays_from_columns", "column_infos", "table_spectrum"]
 
 _LOG_UNIT = re.compile(r"^\s*(?:log|log10|dex)\s*\(\s*(.+?)\s*\)\s*$", re.IGNORECASE)
 
@@ -34,13 +34,17 @@ def column_infos(hdu: fits.BinTableHDU | fits.TableHDU) -> list[ColumnInfo]:
     ]
 
 
+class NotOneSpectrum(ValueError):
+    """A table whose wavelength and flux columns hold several spectra (rows of arrays)."""
+
+
 def _vector(data: Any, name: str) -> np.ndarray:
     """Column ``name`` as a 1-D array: one value per row, or one array cell in a 1-row table."""
     array = np.asarray(data[name])
     if array.ndim == 2 and array.shape[0] == 1:
         array = array[0]
     if array.ndim != 1:
-        raise ValueError(f"column {name!r} has shape {array.shape}, not one spectrum")
+        raise NotOneSpectrum(f"column {name!r} has shape {array.shape}, not one spectrum")
     return array
 
 
@@ -50,7 +54,10 @@ def _wave_unit(info: ColumnInfo) -> tuple[bool, u.UnitBase | None]:
     match = _LOG_UNIT.match(unit_text)
     if match:
         return True, parse_unit(match.group(1)) or u.AA
-    return info.is_log_wave, parse_unit(unit_text) if unit_text else None
+    if info.is_log_wave:  # loglam & co.: log10(Angstrom) by the SDSS convention
+        unit = parse_unit(unit_text)
+        return True, unit if unit is not None and unit.physical_type == "length" else u.AA
+    return False, parse_unit(unit_text) if unit_text else None
 
 
 def arrays_from_columns(

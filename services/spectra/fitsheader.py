@@ -9,6 +9,9 @@ non-ASCII headers) raises :class:`Unsupported` and the caller falls back to astr
 
 from __future__ import annotations
 
+import gzip
+import math
+import os
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -174,6 +177,16 @@ def _scale(raw: np.ndarray, header: FitsHeader) -> np.ndarray:
     return data
 
 
+def _bytes_left(fh: BinaryIO) -> int | None:
+    """Bytes between the position and the end of a plain file; None for streams (gzip)."""
+    if isinstance(fh, gzip.GzipFile):  # its fileno() is the compressed file's
+        return None
+    try:
+        return os.fstat(fh.fileno()).st_size - fh.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def read_primary(fh: BinaryIO) -> PrimaryImage:
     """Read the primary header and image from an open binary FITS stream.
 
@@ -199,8 +212,11 @@ def read_primary(fh: BinaryIO) -> PrimaryImage:
     dtype, shape = _layout(header)
     if not shape or 0 in shape:
         return PrimaryImage(header, None)
-    count = int(np.prod(shape))
+    count = math.prod(shape)
     nbytes = count * dtype.itemsize
+    left = _bytes_left(fh)
+    if left is not None and nbytes > left:  # a hostile NAXISn must not size an allocation
+        raise Truncated(f"the header announces {nbytes} data bytes, only {left} follow it")
     raw = fh.read(nbytes)
     if len(raw) < nbytes:
         raise Truncated(f"the header announces {nbytes} data bytes, only {len(raw)} follow it")

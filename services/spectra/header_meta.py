@@ -29,7 +29,14 @@ _NAME_KEYS = ("OBJNAME", "OBJECT", "TARGNAME", "TARGET", "OBJ_NAME")
 _RA_KEYS = ("RA", "OBJRA", "RA_OBJ", "PLUG_RA", "RA_TARG", "TARG_RA", "CAT-RA")
 _DEC_KEYS = ("DEC", "OBJDEC", "DEC_OBJ", "PLUG_DEC", "DEC_TARG", "TARG_DEC", "CAT-DEC")
 _REDSHIFT_KEYS = ("Z", "REDSHIFT", "Z_VALUE")
-_TIME_KEYS = ("UT", "UTSTART", "UT-START", "TIME-OBS", "UTC-OBS")
+# Spellings pipelines use for the same keyword ('-' is the FITS standard, '_' is common too).
+# Few on purpose: each absent one costs a lookup per file (2 us in an astropy header).
+_DATE_KEYS = ("DATE-OBS", "DATE_OBS", "DATEOBS")
+_MJD_KEYS = ("MJD-OBS", "MJD_OBS", "MJD")
+_JD_KEYS = ("JD",)
+_TIME_KEYS = (
+    "UT", "UTSTART", "UT-START", "UT_START", "TIME-OBS", "TIME_OBS", "UTC-OBS", "UTC_OBS",
+)  # fmt: skip
 _SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+)[:\s hd]+(\d+)[:\s m']+(\d+(?:\.\d*)?)\D*$")
 _OLD_DATE = re.compile(r"^(\d\d)/(\d\d)/(\d\d)$")
 _MJD_EPOCH = dt.datetime(1858, 11, 17)
@@ -144,8 +151,15 @@ def mjd_to_iso(mjd: float) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def _obs_date(header: HeaderLike) -> str | None:
-    date = header.get("DATE-OBS")
+    """ISO date(-time) from DATE-OBS (or DATE_OBS...) and a UT card, else MJD-OBS or JD."""
+    date = _first(header, _DATE_KEYS)
     if isinstance(date, str) and date.strip():
         date = date.strip()
         old = _OLD_DATE.match(date)
@@ -157,9 +171,12 @@ def _obs_date(header: HeaderLike) -> str | None:
             if isinstance(time, str) and re.match(r"^\d\d:\d\d(:\d\d(\.\d*)?)?$", time.strip()):
                 date = f"{date}T{time.strip()}"
         return date
-    mjd = _first(header, ("MJD-OBS", "MJD"))
-    if isinstance(mjd, int | float) and not isinstance(mjd, bool) and 0 < mjd < 1e6:
+    mjd = _number(_first(header, _MJD_KEYS))
+    if mjd is not None and 0 < mjd < 1e6:
         return mjd_to_iso(mjd)
+    jd = _number(_first(header, _JD_KEYS))
+    if jd is not None and 2400000.5 < jd < 3400000.5:
+        return mjd_to_iso(jd - 2400000.5)
     return None
 
 

@@ -8,8 +8,14 @@ Supported layouts (``Spectrum.meta.format``):
 * ``sdss-spec`` - SDSS/BOSS ``spec-*.fits`` (COADD binary table, SPALL redshift);
 * ``fits-wcs-1d`` - any 1-D FITS image with a linear or log-linear WCS (IRAF conventions);
 * ``fits-table`` - FITS binary table with wavelength and flux columns;
+* ``fits-row-stacked`` - an image whose rows are wavelength, flux, error[, flag] (IRTF
+  Spextool, the SpeX Prism Library; also transposed, and per order);
 * ``votable-sdm`` - IVOA Spectrum data model VOTable;
-* ``ascii`` / ``ascii-csv`` - two or three numeric text columns.
+* ``ascii`` / ``ascii-csv`` - two or three numeric text columns; ``ecsv`` - astropy ECSV;
+* ``specutils:<loader>`` - any other FITS file one of specutils' loaders reads (SDSS-V,
+  APOGEE, 6dF, MaNGA, JWST x1d, HST COS/STIS, DESI, tabular-fits, wcs1d-fits...), tried
+  only when the fast readers above do not recognise the file
+  (:mod:`services.spectra.specutils_reader`).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from services.spectra.sniff import (
     read_head,
     sniff,
 )
-from services.spectra.spectrum import Spectrum, SpectrumReadError
+from services.spectra.spectrum import Spectrum, SpectrumReadError, UnrecognisedLayout
+from services.spectra.specutils_reader import SpecutilsFailed, read_with_specutils
 from services.spectra.text_reader import read_text
 from services.spectra.votable_reader import read_votable
 
@@ -97,7 +104,8 @@ def read_spectrum(path: str | os.PathLike[str]) -> Spectrum:
         ``wave`` in Angstrom, increasing, float64 of shape (n_pix,); ``flux``, and when the
         file has them ``ivar``/``uncertainty`` (both derived from either) and ``mask``
         (True = bad). ``meta.format`` names the recognised layout (see module docstring),
-        ``meta.source`` the file name, ``meta.warnings`` anything odd met on the way.
+        ``meta.source`` the file name, ``meta.warnings`` anything odd met on the way,
+        ``meta.guesses`` what was inferred rather than read (a wavelength unit).
 
     Raises
     ------
@@ -110,6 +118,8 @@ def read_spectrum(path: str | os.PathLike[str]) -> Spectrum:
     reader = {"fits": read_fits, "votable": read_votable, "text": read_text}[kind]
     try:
         return reader(name)
+    except UnrecognisedLayout as exc:
+        return _with_specutils(name, exc.reason, exc)
     except SpectrumReadError:
         raise
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
@@ -119,3 +129,14 @@ def read_spectrum(path: str | os.PathLike[str]) -> Spectrum:
     except Exception as exc:  # any other failure is a property of the file: report it as such
         reason = str(exc) or type(exc).__name__
         raise SpectrumReadError(name, reason) from exc
+
+
+def _with_specutils(path: str, reason: str, cause: Exception) -> Spectrum:
+    """specutils' reading of a FITS file in a layout the fast readers do not know, or the
+    reasons of both. A file they recognised and refused (a non-linear or pixel dispersion,
+    wavelengths that fit no unit...) is not handed on: specutils would read it silently
+    wrong (its wcs1d-fits loader takes a missing CUNIT1 for Angstrom and ignores DC-FLAG)."""
+    try:
+        return read_with_specutils(path)
+    except SpecutilsFailed as exc:
+        raise SpectrumReadError(path, f"{reason}; {exc}") from cause

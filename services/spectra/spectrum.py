@@ -23,6 +23,7 @@ __all__ = [
     "Spectrum",
     "SpectrumMeta",
     "SpectrumReadError",
+    "UnrecognisedLayout",
     "ivar_from_uncertainty",
     "uncertainty_from_ivar",
 ]
@@ -46,6 +47,10 @@ class SpectrumReadError(ValueError):
 
     def __reduce__(self) -> tuple[type[SpectrumReadError], tuple[str, str]]:
         return (type(self), (self.path, self.reason))
+
+
+class UnrecognisedLayout(SpectrumReadError):
+    """A well-formed file in a layout no fast reader knows (specutils may still read it)."""
 
 
 @dataclass(slots=True)
@@ -75,6 +80,10 @@ class SpectrumMeta:
         Further scalar header values worth keeping (class, exposure time, ...).
     warnings : list of str
         Problems met while reading that did not prevent it (non-standard keywords, ...).
+    guesses : list of str
+        What the reader inferred instead of reading it from the file (a wavelength unit by
+        the plausibility rule of :mod:`services.spectra.units`...); the ingest report shows
+        them per item, so that no guess is silent.
     """
 
     source: str
@@ -89,6 +98,7 @@ class SpectrumMeta:
     wave_medium: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    guesses: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the metadata as a plain (JSON-friendly) dictionary."""
@@ -98,6 +108,11 @@ class SpectrumMeta:
         """Record ``message`` in :attr:`warnings` unless it is already there."""
         if message not in self.warnings:
             self.warnings.append(message)
+
+    def guess(self, message: str) -> None:
+        """Record ``message`` in :attr:`guesses` unless it is empty or already there."""
+        if message and message not in self.guesses:
+            self.guesses.append(message)
 
 
 def uncertainty_from_ivar(ivar: np.ndarray) -> np.ndarray:

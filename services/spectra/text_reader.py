@@ -3,7 +3,9 @@
 Columns are wavelength, flux and optionally the 1-sigma error, unless a header line names
 them (``wave,flux,err`` or ``# wavelength[nm] flux ivar``; names as in
 :mod:`services.spectra.columns`, units in square brackets or parentheses). Lines starting
-with ``#`` are comments; text after ``#`` on a data line is ignored.
+with ``#`` are comments; text after ``#`` on a data line is ignored. A file without a
+wavelength unit is read by the plausibility rule (µm or Angstrom), reported as a guess.
+ECSV files (``# %ECSV``) go to :mod:`services.spectra.ecsv_reader`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 from services.spectra.assemble import assemble_columns
 from services.spectra.columns import ColumnInfo
+from services.spectra.ecsv_reader import ECSV_SIGNATURE, read_ecsv
 from services.spectra.fits_tables import arrays_from_columns
 from services.spectra.sniff import open_binary
 from services.spectra.spectrum import Spectrum, SpectrumMeta, SpectrumReadError
@@ -119,13 +122,16 @@ def read_text(path: str) -> Spectrum:
     Parameters
     ----------
     path : str
-        CSV or whitespace-separated file (may be gzipped). Wavelengths are Angstrom unless
-        a header gives a unit (``wave[nm]``).
+        CSV or whitespace-separated file (may be gzipped), or astropy ECSV. The wavelength
+        unit is the header's (``wave[nm]``); without one it is guessed by the plausibility
+        rule of :func:`services.spectra.units.guess_wave_unit` (µm or Angstrom) and the
+        guess recorded in ``meta.guesses``.
 
     Returns
     -------
     Spectrum
-        Format ``"ascii-csv"`` for delimited files, ``"ascii"`` for whitespace-separated.
+        Format ``"ascii-csv"`` for delimited files, ``"ascii"`` for whitespace-separated,
+        ``"ecsv"`` for ECSV.
 
     Raises
     ------
@@ -134,6 +140,8 @@ def read_text(path: str) -> Spectrum:
     """
     with open_binary(path) as fh:
         text = fh.read().decode("utf-8", errors="replace")
+    if text.lstrip("\ufeff").startswith(ECSV_SIGNATURE):
+        return read_ecsv(path, text)
     header, data, delimiter = _scan(text.splitlines())
     if not data:
         raise SpectrumReadError(path, "no wavelength axis found (no numeric data lines)")

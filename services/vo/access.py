@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import math
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import requests
 from astropy.io.votable import parse
 from astropy.io.votable.tree import Field, TableElement
@@ -17,6 +20,9 @@ from services.vo.errors import ServiceError, VOError
 DATALINK_MIME = "application/x-votable+xml;content=datalink"
 _URL_NAMES = ("access_url", "accessurl", "access_reference", "accref", "acref", "url", "link")
 _FORMAT_NAMES = ("access_format", "accessformat", "content_type", "format", "mime")
+_DID_NAMES = ("ssa_pubdid", "pubdid", "publisher_did", "obs_publisher_did", "creatordid")
+_POS_NAMES = ("ssa_location", "location", "pos", "position")
+MAX_DID_CHARS = 500  # a longer "identifier" is not one: the row gets none
 
 
 @dataclass(frozen=True)
@@ -31,11 +37,21 @@ class AccessRow:
         Its media type when the table gives one (``Access.Format``), else ``""``.
     title : str
         A name for reports (``DataID.Title``, ``Target.Name`` or ``""``).
+    pubdid : str
+        The publisher's dataset identifier (``Curation.PublisherDID``) or ``""``.
+    ra, dec : float
+        The row's position in degrees (ICRS), NaN when the table gives none.
+    index : int
+        The row's index in the table (rows without a URL are left out of the list).
     """
 
     url: str
     format: str = ""
     title: str = ""
+    pubdid: str = ""
+    ra: float = math.nan
+    dec: float = math.nan
+    index: int = -1
 
     @property
     def is_datalink(self) -> bool:
@@ -96,7 +112,8 @@ def access_field(table: TableElement) -> Field:
     return found
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A table cell as stripped text ("" for empty, masked or null)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     text = "" if value is None else str(value).strip()
@@ -104,7 +121,13 @@ def _text(value: object) -> str:
 
 
 def access_rows(table: TableElement) -> list[AccessRow]:
-    """The datasets of a parsed table (rows without a URL are left out)."""
+    """The datasets of a parsed table (rows without a URL are left out).
+
+    Besides the URL: the format, a title, the publisher DID (utype
+    ``Curation.PublisherDID``, UCD ``meta.ref.ivoid`` or a column named like
+    ``ssa_pubDID``) and the position (``SpatialAxis.Coverage.Location.Value`` or
+    ``pos.eq`` as ``[ra, dec]``, else ``pos.eq.ra``/``pos.eq.dec`` columns).
+    """
     url_field = access_field(table)
     format_field = _find(
         table,
@@ -115,16 +138,71 @@ def access_rows(table: TableElement) -> list[AccessRow]:
     title_field = _find(
         table, lambda f: _utype_is(f, "dataid.title"), lambda f: _utype_is(f, "target.name")
     )
+    did_field = _find(
+        table,
+        lambda f: _utype_is(f, "curation.publisherdid"),
+        lambda f: _ucd_has(f, "meta.ref.ivoid") and not _ucd_has(f, "meta.ref.url"),
+        lambda f: _named(f, _DID_NAMES),
+    )
     rows = []
     array = table.array
+    position = _positions(table)
     for index in range(len(array)):
-        url = _text(array[url_field.name][index])
+        url = cell_text(array[url_field.name][index])
         if not url:
             continue
-        fmt = _text(array[format_field.name][index]) if format_field else ""
-        title = _text(array[title_field.name][index]) if title_field else ""
-        rows.append(AccessRow(url, fmt, title))
+        fmt = cell_text(array[format_field.name][index]) if format_field else ""
+        title = cell_text(array[title_field.name][index]) if title_field else ""
+        did = cell_text(array[did_field.name][index]) if did_field else ""
+        did = did if len(did) <= MAX_DID_CHARS and did.isprintable() else ""
+        rows.append(AccessRow(url, fmt, title, did, *position(index), index=index))
     return rows
+
+
+def _positions(table: TableElement):
+    """A function ``index -> (ra, dec)`` in degrees (NaN where the row has no position)."""
+    point = _find(
+        table,
+        lambda f: _utype_is(f, "char.spatialaxis.coverage.location.value"),
+        lambda f: _ucd_has(f, "pos.eq"),
+        lambda f: _named(f, _POS_NAMES),
+    )
+    ra = _find(table, lambda f: _ucd_has(f, "pos.eq.ra"), lambda f: _named(f, ("ra", "s_ra")))
+    dec = _find(table, lambda f: _ucd_has(f, "pos.eq.dec"), lambda f: _named(f, ("dec", "s_dec")))
+    array = table.array
+
+    def position(index: int) -> tuple[float, float]:
+        if point is not None:
+            found = _point(array[point.name][index])
+            if found is not None:
+                return found
+        if ra is not None and dec is not None:
+            found = _point([array[ra.name][index], array[dec.name][index]])
+            if found is not None:
+                return found
+        return math.nan, math.nan
+
+    return position
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _point(value: object) -> tuple[float, float] | None:
+    """``(ra, dec)`` from a 2-array cell or a text like ``"ICRS 10.5 -3.2"``; None if unusable."""
+    if isinstance(value, bytes | str):
+        numbers = _NUMBER.findall(cell_text(value))[-2:]
+    else:
+        try:
+            numbers = list(np.ma.filled(np.ma.asarray(value, dtype=float), np.nan).reshape(-1))
+        except (TypeError, ValueError):
+            return None
+    if len(numbers) != 2:
+        return None
+    ra, dec = (float(v) for v in numbers)
+    if not (math.isfinite(ra) and math.isfinite(dec) and -90 <= dec <= 90):
+        return None
+    return ra % 360.0, dec
 
 
 def parse_votable_bytes(data: bytes, source: str):

@@ -6,6 +6,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import requests
 from astropy.table import Table
 from pyvo.dal import DALFormatError, DALQueryError, DALServiceError, SSAService
@@ -15,6 +16,7 @@ from pyvo.dal.ssa import SSAResults
 
 from services.fetch import FetchError, fetch_document
 from services.vo.access import AccessRow, access_rows, parse_votable_bytes
+from services.vo.cone import ConeCheck, check_cone
 from services.vo.errors import QueryError, ServiceError, VOError
 
 DATALINK_IVOID = "ivo://ivoa.net/std/datalink"
@@ -36,12 +38,20 @@ class SsapResult:
         DataLink service (``""`` otherwise).
     truncated : bool
         True when the service answered ``QUERY_STATUS=OVERFLOW`` (MAXREC reached).
+    cone : ConeCheck or None
+        With ``pos`` and ``size``: what was left out of ``table`` and ``rows`` for lying
+        outside the requested diameter (see :mod:`services.vo.cone`).
     """
 
     table: Table
     rows: list[AccessRow]
     datalinks: list[str] = field(default_factory=list)
     truncated: bool = False
+    cone: ConeCheck | None = None
+
+    def notes(self) -> list[str]:
+        """Sentences for a report: rows left out of the cone, rows without a position."""
+        return self.cone.notes() if self.cone is not None else []
 
 
 def parse_pos(text: str) -> tuple[float, float]:
@@ -94,7 +104,9 @@ def ssap_query(
     pos : (float, float), optional
         Search centre (ICRS RA, Dec) in degrees.
     size : float, optional
-        Diameter of the search region in degrees.
+        Diameter of the search region in degrees, as SSAP defines it. With ``pos``, rows
+        farther than ``size / 2`` from ``pos`` are left out of the result (services that
+        read SIZE as a radius answer more); ``cone`` counts them.
     band, time, format : str
         SSAP ``BAND`` (``lo/hi`` in metres), ``TIME`` (``start/end``), ``FORMAT``.
     maxrec : int, optional
@@ -113,16 +125,25 @@ def ssap_query(
     for key, value in _parameters(pos, size, band, time, format, maxrec, extra).items():
         query[key] = value
     results = _execute(query, url, session)
-    table = results.resultstable
     try:
-        rows = access_rows(table)
+        rows = access_rows(results.resultstable)
     except VOError as exc:
         raise ServiceError(f"the SSAP response is unusable: {exc}") from None
+    table, links = results.to_table(), _datalink_urls(results)
+    cone = None
+    if pos is not None and size is not None:
+        cone = check_cone(
+            np.array([r.ra for r in rows]), np.array([r.dec for r in rows]), pos, float(size)
+        )
+        outside = {row.index for row, keep in zip(rows, cone.keep, strict=True) if not keep}
+        rows = [row for row, keep in zip(rows, cone.keep, strict=True) if keep]
+        table = table[[i for i in range(len(table)) if i not in outside]]
     return SsapResult(
-        table=results.to_table(),
+        table=table,
         rows=rows,
-        datalinks=_datalink_urls(results, len(rows)),
+        datalinks=[links[row.index] if links else "" for row in rows],
         truncated=str(results.status[0]).upper() == "OVERFLOW",
+        cone=cone,
     )
 
 
@@ -172,15 +193,20 @@ def _reason(exc: Exception) -> str:
     return " ".join(str(reason).split())[:300]
 
 
-def _datalink_urls(results, n_rows: int) -> list[str]:
-    """DataLink URL of each row, from the response's DataLink service descriptor."""
+def _datalink_urls(results) -> list[str]:
+    """DataLink URL of each table row from the response's DataLink service descriptor;
+    ``[]`` without one."""
     try:
         resource = results.get_adhocservice_by_ivoid(DATALINK_IVOID)
     except DALServiceError:
-        return [""] * n_rows
+        return []
     urls = []
     for record in results:
-        query = DatalinkQuery.from_resource(record, resource, session=results._session)
-        prepared = requests.Request("GET", query.queryurl, params=dict(query)).prepare()
+        try:
+            query = DatalinkQuery.from_resource(record, resource, session=results._session)
+            prepared = requests.Request("GET", query.queryurl, params=dict(query)).prepare()
+        except (DALServiceError, KeyError, ValueError, StopIteration):
+            urls.append("")  # a descriptor this row cannot fill: the row is taken as it is
+            continue
         urls.append(prepared.url or "")
-    return urls[:n_rows]
+    return urls

@@ -14,10 +14,12 @@ import gzip
 import io
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 from astropy.io import fits as fits_io
 from pyftpdlib.handlers import FTPHandler
 
@@ -35,9 +37,15 @@ ESCAPING_LINKS = [  # hrefs in the hostile listing of /list/
 
 
 def fits_variant(fits: bytes, tag: str) -> bytes:
-    """The same spectrum with ``tag`` in its header: other bytes, so no duplicate is skipped."""
+    """The spectrum with ``tag`` in its header and its flux scaled by a factor drawn from
+    ``tag``: another spectrum to the platform (dedupe reads the arrays, not the bytes), so
+    no variant is skipped as a duplicate of another."""
     with fits_io.open(io.BytesIO(fits)) as hdus:
         hdus[0].header["VCLTAG"] = tag[-60:]
+        data = np.array(hdus[0].data, dtype=np.float64)  # (n_pix,) or (n_rows, n_pix)
+        flux = data[0] if data.ndim > 1 else data  # row 0 is the flux of a row-stacked file
+        flux *= 1 + (zlib.crc32(tag.encode()) % 1000 + 1) * 1e-4
+        hdus[0].data = data.astype(hdus[0].data.dtype)
         out = io.BytesIO()
         hdus.writeto(out)
     return out.getvalue()

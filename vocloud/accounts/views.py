@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from vocloud.accounts.forms import TokenForm
 from vocloud.accounts.models import ApiToken
 from vocloud.signed_links import revoke_all
+from vocloud.vo.portal import service_links
 
 
 @login_required
@@ -23,6 +24,7 @@ def tokens(request):
             "form": form,
             "tokens": request.user.api_tokens.all(),
             "new_key": new_key,
+            "vo": service_links(request),
         },
     )
 

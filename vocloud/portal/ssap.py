@@ -91,6 +91,7 @@ def _preview(data: dict) -> dict:
         "rows": [[_cell(row[name]) for name in table.colnames] for row in table],
         "total": len(result.table),
         "truncated": result.truncated,
+        "notes": result.notes(),  # rows outside the SIZE diameter, left out as ingest does
     }
 
 

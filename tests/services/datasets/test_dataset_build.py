@@ -121,6 +121,17 @@ def test_only_bad_files_fail_the_job(space, ctx):
     assert not (space.datasets / "obs").exists()
 
 
+def test_every_file_unreadable_names_the_read_errors_not_the_grid(space, ctx):
+    # the grid is derived (no WAVE_MIN...): the job must say why no spectrum was read
+    with pytest.raises(JobFailure) as info:
+        kind.run(params(folders="obs/notes.txt,obs/broken.fits"), ctx)
+    message = str(info.value)
+    assert "grid" not in message.replace("derive the wavelength grid", "")
+    assert "none of the 2 files read to derive the wavelength grid is a readable" in message
+    assert "(e.g. notes.txt)" in message and "(e.g. broken.fits)" in message
+    assert "truncated FITS file" in message
+
+
 def test_a_missing_folder_fails(ctx):
     with pytest.raises(JobFailure, match="FOLDERS"):
         kind.run(params(folders="missing"), ctx)
