@@ -48,7 +48,9 @@ def make_synthetic(directory: Path, n: int = 200, seed: int = 42, n_pix: int = 4
         path = directory / f"syn-{i:04d}.fits"
         hdu.writeto(path, overwrite=True)
         lo_m, hi_m = start_aa / AA_PER_M, (start_aa + step_aa * (n_pix - 1)) / AA_PER_M
-        dataset_id = f"ivo://vocloud.test/syn?{i:04d}"
+        # one identifier per spectrum: two catalogues (seeds) never share one, as two real
+        # archives would not (ingest dedupes by the publisher's identifier)
+        dataset_id = f"ivo://vocloud.test/syn{seed}?{i:04d}"
         datasets.append(Dataset(dataset_id, path, ra, dec, lo_m, hi_m, mjd, name, True))
     return datasets
 
