@@ -103,19 +103,3 @@ def page(platform):
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         yield context.new_page()
         browser.close()
-
-
-def pytest_collection_modifyitems(config, items):
-    """Modules that drive a running platform first, everything else after them.
-
-    pytest-xdist's load scheduling hands out tests in collection order: with the long live
-    modules first, the many short tests fill the end of the run, instead of one worker
-    finishing a long live test alone while the other waits. The order inside a module is
-    kept (the sort is stable and moves whole modules).
-    """
-    slow = {
-        item.module.__name__
-        for item in items
-        if "platform" in getattr(item, "fixturenames", ()) or item.get_closest_marker("platform")
-    }
-    items.sort(key=lambda item: getattr(item.module, "__name__", "") not in slow)
