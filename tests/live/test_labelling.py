@@ -299,7 +299,9 @@ def test_a_second_round_appears_in_the_history_plot(labelling, platform, page, t
     page.wait_for_selector("text=Round 2: training on")
     status = wait_ready(portal, platform, session_id, 2)
     assert status["n_labels"] > 15 and status["metrics"]["accuracy"] > 0
-    page.goto(f"{platform.url}/labelling/{session_id}/")
+    # the open session page reloads itself when the round is ready (static/labelling/
+    # session.js): wait for that instead of navigating, which would race with it
+    page.wait_for_selector("tr[data-round='2'][data-ready='1']", timeout=60_000)
     page.wait_for_function("() => Bokeh.documents.length > 0")
     n_points = page.evaluate(
         """() => Bokeh.documents[0].get_model_by_name('history').renderers[0]
