@@ -35,20 +35,27 @@ def wait_ready(portal, platform, session_id: int, number: int, timeout: float = 
     raise AssertionError(f"round {number} not ready in {timeout} s: {status}")
 
 
-@pytest.fixture(scope="module")
-def labelling(platform):
-    """alice's toy dataset, a session with 5 imported labels per class, round 1 ready."""
-    archive, snapshot, _labels = toy_archive("labelme", seed=8)
+def toy_dataset(platform, name: str, seed: int):
+    """alice's toy spectra ingested into folder ``name``, dataset ``name`` built from them,
+    and their label snapshot uploaded as ``<name>.labels.csv``; her portal session."""
+    archive, snapshot, _labels = toy_archive(name, seed=seed)
     alice = platform.session("alice")
-    run_job(alice, platform, "ingest", TARGET="labelme", files={"UPLOAD": ("t.tar.gz", archive)})
-    run_job(alice, platform, "dataset", NAME="labelme", FOLDERS="labelme", NORMALISATION="none")
+    run_job(alice, platform, "ingest", TARGET=name, files={"UPLOAD": ("t.tar.gz", archive)})
+    run_job(alice, platform, "dataset", NAME=name, FOLDERS=name, NORMALISATION="none")
     portal = platform.portal_session("alice")
     _post(
         portal,
         f"{platform.url}/files/upload/",
         {"folder": ""},
-        files={"files": ("labelme.labels.csv", snapshot.encode())},
+        files={"files": (f"{name}.labels.csv", snapshot.encode())},
     )
+    return portal
+
+
+@pytest.fixture(scope="module")
+def labelling(platform):
+    """alice's toy dataset, a session with 5 imported labels per class, round 1 ready."""
+    portal = toy_dataset(platform, "labelme", seed=8)
     fields = {"name": "toy lines", "schema": "classes", "target": "class", "per_class": "5"}
     session_id = start_session(portal, platform, import_file="labelme.labels.csv", **fields)
     return portal, session_id

@@ -8,10 +8,8 @@ import re
 
 import pytest
 
-from tests.live.test_labelling import ROUND, _post, login
+from tests.live.test_labelling import ROUND, _post, login, toy_dataset
 from tests.support.browser import screenshot_dir
-from tests.support.platform import run_job
-from tests.support.toy_upload import toy_archive
 
 pytestmark = pytest.mark.platform
 FAST = {**ROUND, "epochs": "3"}  # the retry trains with the same options: keep it short
@@ -26,17 +24,7 @@ PROGRESS = {
 @pytest.fixture(scope="module")
 def session(platform):
     """alice's dataset retryme and a session on it with 5 labels per class, no round yet."""
-    archive, snapshot, _labels = toy_archive("retryme", seed=9)
-    alice = platform.session("alice")
-    run_job(alice, platform, "ingest", TARGET="retryme", files={"UPLOAD": ("t.tar.gz", archive)})
-    run_job(alice, platform, "dataset", NAME="retryme", FOLDERS="retryme", NORMALISATION="none")
-    portal = platform.portal_session("alice")
-    _post(
-        portal,
-        f"{platform.url}/files/upload/",
-        {"folder": ""},
-        files={"files": ("retryme.labels.csv", snapshot.encode())},
-    )
+    portal = toy_dataset(platform, "retryme", seed=9)
     form = {
         "name": "retry me",
         "dataset": "retryme",
