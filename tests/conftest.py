@@ -6,9 +6,31 @@ administrator (who still does not see other people's jobs through the UWS API).
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
-from tests.support.platform import PASSWORDS, Platform, free_port, prepare
+from tests.support.platform import PASSWORDS, Platform, free_port, prepare, shared_dir
+
+
+def pytest_configure(config):
+    # One directory for the whole run, made before pytest-xdist starts its workers (they
+    # inherit the variable): the platforms' template data dir and numba's cache.
+    if not os.environ.get("VOCLOUD_TEST_SHARED_DIR"):
+        config.vocloud_shared_dir = tempfile.mkdtemp(prefix="vocloud-tests-")
+        os.environ["VOCLOUD_TEST_SHARED_DIR"] = config.vocloud_shared_dir
+    # In-process projections use the same numba cache as the platforms' workers.
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(shared_dir() / "numba"))
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "vocloud_shared_dir", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop("VOCLOUD_TEST_SHARED_DIR", None)
+
 
 # A real SAMP hub with the Web Profile and a recording client: samp_hub, samp_receiver,
 # no_samp_hub (tests/support/samp_hub.py says how to use them).
@@ -43,7 +65,9 @@ def isolated_data_dir(settings, tmp_path):
 def platform(tmp_path_factory):
     """The whole platform (broker, web, worker, janitor) as `manage.py serve` runs it."""
     data_dir = tmp_path_factory.mktemp("platform")
-    running = Platform(data_dir, free_port(), prepare(data_dir)).start()
+    # This one runs projections (labelling rounds): its GPU worker compiles UMAP at start.
+    env = prepare(data_dir, VOCLOUD_WARM_PROJECTION="1")
+    running = Platform(data_dir, free_port(), env).start()
     yield running
     running.stop()
 

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from vocloud.portal.views import health
+from vocloud.portal.views import alive, health
 
 admin.site.site_header = "vocloud administration"
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("health/live", alive, name="alive"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -16,7 +16,7 @@ set -eu
 case "${1:-web}" in
   web)
     set -- gunicorn vocloud.wsgi:application --bind 0.0.0.0:8000 \
-      --workers 4 --threads 16 --worker-class gthread --timeout 120 ;;
+      --workers 4 --threads 16 --worker-class gthread --timeout 120 --preload ;;
   worker-cpu)
     set -- python manage.py worker --queues cpu --threads 8 ;;
   worker-gpu)

@@ -28,8 +28,16 @@ from services.jobs.errors import JobFailure
 from services.storage.paths import PathEscape
 from services.storage.quota import QuotaExceeded, QuotaSpec
 
-# Modules imported once by the fork server, so that each job process starts in ~10 ms.
-PRELOAD = ["numpy", "pydantic", "astropy.table", "astropy.io.votable", "services.jobs.context"]
+# Modules imported once by the fork server, so that each job process starts in ~10 ms; the
+# first makes it die with its worker.
+PRELOAD = [
+    "services.jobs.lifeline",
+    "numpy",
+    "pydantic",
+    "astropy.table",
+    "astropy.io.votable",
+    "services.jobs.context",
+]
 
 _context: multiprocessing.context.BaseContext | None = None
 _extra_preload: list[str] = []

@@ -19,6 +19,7 @@ help, and a worker should use both:
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
@@ -141,16 +142,20 @@ def warm_up(
         Seconds the warm-up took (import and compilation included).
     """
     start = time.perf_counter()
-    use_numba_cache(cache_dir)
-    from services.projection.methods import project  # the same code path as real jobs
+    path = use_numba_cache(cache_dir)
+    # Workers that start together on one machine take turns: the first fills the disk
+    # cache, the others then load from it (~1 s) instead of compiling the same code at once.
+    with (path / ".warm-up.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        from services.projection.methods import project  # the same code path as real jobs
 
-    features = np.random.default_rng(seed).normal(size=(n_points, 16)).astype(np.float32)
-    for method in methods:
-        project(features, method, random_state=seed)  # type: ignore[arg-type]
-    if large:
-        from pynndescent import NNDescent
+        features = np.random.default_rng(seed).normal(size=(n_points, 16)).astype(np.float32)
+        for method in methods:
+            project(features, method, random_state=seed)  # type: ignore[arg-type]
+        if large:
+            from pynndescent import NNDescent
 
-        NNDescent(features, n_neighbors=5, random_state=seed, n_jobs=1)  # builds the graph
+            NNDescent(features, n_neighbors=5, random_state=seed, n_jobs=1)  # builds the graph
     seconds = time.perf_counter() - start
     logger.info("projection warm-up took %.1f s (numba cache %s)", seconds, _cache_dir)
     return seconds

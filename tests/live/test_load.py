@@ -1,6 +1,9 @@
-"""Load on loopback: 50 concurrent clients create, run, poll and delete jobs for 60 s on
+"""Load on loopback: 50 concurrent clients create, run, poll and delete jobs for 20 s on
 the platform as README starts it. No job may be lost and no request may fail with 5xx;
-the GET-job latency percentiles are printed (docs/benchmarks.md records them)."""
+the GET-job latency percentiles are printed (docs/benchmarks.md records them).
+
+20 s makes some 4,000 requests and 280 jobs on 2 cores, enough to meet every race the test is
+for; ``VOCLOUD_LOAD_SECONDS=60`` runs it for the minute it ran before the suite had to be fast."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from lxml import etree
 pytestmark = pytest.mark.platform
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0"}
 CLIENTS = 50
-SECONDS = float(os.environ.get("VOCLOUD_LOAD_SECONDS", "60"))
+SECONDS = float(os.environ.get("VOCLOUD_LOAD_SECONDS", "20"))
 TERMINAL = {"COMPLETED", "ERROR", "ABORTED"}
 
 
@@ -55,7 +58,7 @@ def _client(platform, deadline: float, record: dict, lock: threading.Lock) -> No
                 record["deleted"].add(url)
 
 
-def test_fifty_clients_for_a_minute_lose_nothing(platform):
+def test_fifty_clients_for_a_while_lose_nothing(platform):
     record = {"status": [], "get_s": [], "created": set(), "final": {}, "deleted": set()}
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS

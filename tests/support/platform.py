@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +35,14 @@ def platform_env(data_dir: Path, **extra: str) -> dict[str, str]:
         VOCLOUD_DATA_DIR=str(data_dir),
         VOCLOUD_SECRET_KEY=secrets.token_urlsafe(50),  # each platform its own
         VOCLOUD_FETCH_ALLOW=REMOTE_HOST,  # the tests' stand-ins for remote archives
-        VOCLOUD_UWS_MAX_WAIT="10",
+        VOCLOUD_UWS_MAX_WAIT="5",
         VOCLOUD_HEARTBEAT_TIMEOUT="4",
         VOCLOUD_LOG_LEVEL="WARNING",
+        # Platforms of one run share numba's disk cache (UMAP compiled once, not per
+        # platform) and do not compile UMAP at start unless asked (the session platform,
+        # which runs projections, asks).
+        VOCLOUD_NUMBA_CACHE_DIR=str(shared_dir() / "numba"),
+        VOCLOUD_WARM_PROJECTION="0",
         DJANGO_SETTINGS_MODULE="vocloud.settings",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -188,15 +196,54 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
 
 
 def prepare(data_dir: Path, **env_extra: str) -> dict[str, str]:
-    """Migrate a fresh data dir and create the personas; return the environment."""
+    """Migrate a fresh data dir and create the personas; return the environment.
+
+    On SQLite (the default) the migrated database and the collected static files are made
+    once per test run (:func:`_template`) and copied: five Django start-ups per platform
+    saved.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     env = platform_env(data_dir, **env_extra)
+    if "VOCLOUD_DATABASE_URL" in env_extra:
+        _migrate_and_add_personas(env)
+        return env
+    template = _template()
+    shutil.copy2(template / "vocloud.sqlite3", data_dir / "vocloud.sqlite3")
+    (data_dir / "static").symlink_to(template / "static", target_is_directory=True)
+    return env
+
+
+def _migrate_and_add_personas(env: dict[str, str]) -> None:
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     for user, password in PASSWORDS.items():
         extra = ["--staff"] if user == "staff" else []
         manage(env, "ensure_user", user, password, *extra)
-    return env
+
+
+def _template() -> Path:
+    """A migrated SQLite data dir with the personas, made by the first caller of the run."""
+    template = shared_dir() / "platform-template"
+    with (shared_dir() / "platform-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist's workers take turns
+        if not (template / "done").exists():
+            shutil.rmtree(template, ignore_errors=True)
+            template.mkdir()
+            _migrate_and_add_personas(platform_env(template))
+            (template / "done").touch()
+    return template
+
+
+def shared_dir() -> Path:
+    """A directory of this test run shared by all its processes (pytest-xdist's workers).
+
+    tests/conftest.py makes it (``VOCLOUD_TEST_SHARED_DIR``) before the workers start, so
+    they inherit it, and removes it at the end; outside pytest a temporary one is made.
+    """
+    path = os.environ.get("VOCLOUD_TEST_SHARED_DIR")
+    if not path:
+        path = os.environ["VOCLOUD_TEST_SHARED_DIR"] = tempfile.mkdtemp(prefix="vocloud-tests-")
+    return Path(path)
 
 
 def wait_for_phase(

@@ -53,7 +53,9 @@ def test_run_queues_and_sends_after_commit(alice, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks() as callbacks:
         service.run_job(job)
     assert Job.objects.get(pk=job.pk).phase == Phase.QUEUED
-    assert len(callbacks) == 1  # the message goes out only once the row is committed
+    # The message, and the announcement to clients blocked in WAIT, go out only once the
+    # row is committed.
+    assert len(callbacks) == 2
 
 
 def test_phase_run_at_creation_queues(alice, django_capture_on_commit_callbacks):

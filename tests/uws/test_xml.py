@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 import pyvo.io.uws
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
 from tests.conftest import basic
@@ -95,3 +97,25 @@ def test_vosi_capabilities_point_at_the_job_list(client, db):
     assert b"ivo://ivoa.net/std/UWS#rest-1.1" in response.content
     assert b"http://testserver/uws/selftest/async" in response.content
     assert client.get("/uws/nosuchkind/capabilities").status_code == 404
+
+
+def test_a_job_document_costs_four_queries(client, alice, completed_job, schema):
+    """What pyvo polls most: credentials from the cache (one look at failed log-ins, the
+    user), the job, its results. Owner name and lockout aggregates cost nothing more."""
+    url = f"/uws/selftest/async/{completed_job.job_id}"
+    assert client.get(url, **basic("alice")).status_code == 200  # fills the credential cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **basic("alice"))
+    assert response.status_code == 200
+    root = check(schema, response.content)
+    assert root.findtext("{http://www.ivoa.net/xml/UWS/v1.0}ownerId") == "alice"
+    assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+
+
+def test_a_job_list_names_its_owner_without_a_join(client, alice, completed_job, schema):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/uws/selftest/async", **basic("alice"))
+    root = check(schema, response.content)
+    refs = root.findall("{http://www.ivoa.net/xml/UWS/v1.0}jobref")
+    assert [ref.findtext("{http://www.ivoa.net/xml/UWS/v1.0}ownerId") for ref in refs] == ["alice"]
+    assert not any("JOIN" in q["sql"] for q in queries if "uws_job" in q["sql"])

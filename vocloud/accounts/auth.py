@@ -12,7 +12,12 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from vocloud.accounts.models import ApiToken, hash_key
-from vocloud.accounts.throttling import attempt_request, lockout_sentence, retry_after
+from vocloud.accounts.throttling import (
+    attempt_request,
+    lockout_sentence,
+    retry_after,
+    surely_allowed,
+)
 
 BASIC_CACHE_SECONDS = 300
 
@@ -54,7 +59,11 @@ class CachedBasicAuthentication(authentication.BasicAuthentication):
         cached = cache.get(f"basic:{digest}")
         if cached is not None:
             # A cache hit proves the password right: a locked-out guesser must not learn that.
-            if settings.AXES_ENABLED and not AxesProxyHandler.is_allowed(attempt, credentials):
+            if (
+                settings.AXES_ENABLED
+                and not surely_allowed(attempt)
+                and not AxesProxyHandler.is_allowed(attempt, credentials)
+            ):
                 raise LockedOut(retry_after(attempt, credentials))
             user = get_user_model().objects.filter(pk=cached[0], is_active=True).first()
             if user is not None and user.password == cached[1]:

@@ -20,6 +20,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import TYPE_CHECKING
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -74,6 +75,18 @@ def _recent_failures(request: HttpRequest):
     """Axes' failure records from this request's address within the cool-off."""
     since = request.axes_attempt_time - get_cool_off(request)
     return AccessAttempt.objects.filter(ip_address=request.axes_ip_address, attempt_time__gte=since)
+
+
+def surely_allowed(request: HttpRequest) -> bool:
+    """True when this address has no failed log-in within the cool-off: no lockout applies.
+
+    Every lockout (per name and address, or per address) counts such records, so one indexed
+    look at them spares the full check (two aggregates) on the requests scripts make most.
+    """
+    AxesProxyHandler.update_request(request)
+    if request.axes_ip_address is None:
+        return False
+    return not _recent_failures(request).exists()
 
 
 def address_locked(request: HttpRequest) -> bool:

@@ -18,7 +18,14 @@ from vocloud.uws.phases import ACTIVE
 
 
 @require_GET
+def alive(request):
+    """Liveness: the web process answers (no database); a bare Django view."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
 def health(request):
+    """Readiness: the web process answers and reaches its database."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok\n", content_type="text/plain")

@@ -53,6 +53,13 @@ def _execute(job_pk: int) -> None:
         return
     if claim != "claimed":
         return  # aborted while queued, or already taken by another worker
+    try:
+        _run_claimed(job)
+    finally:
+        _offer_next(job.owner_id)
+
+
+def _run_claimed(job: Job) -> None:
     kind = get_kind(job.kind)
     try:
         start = process_starter(job)
@@ -68,6 +75,23 @@ def _execute(job_pk: int) -> None:
         outcome = watch(start(), lambda progress: job_tick(job, progress))
     if outcome is not None:
         _finish(job, outcome)
+
+
+def _offer_next(owner_id: int) -> None:
+    """A job of this owner ended: offer their oldest queued job now.
+
+    It was most likely deferred (its owner ran as many jobs as one user may) and would
+    otherwise wait for its delayed message. A second message for one job is harmless: only
+    one claim moves it out of QUEUED, the other finds it gone.
+    """
+    waiting = (
+        Job.objects.filter(owner_id=owner_id, phase=Phase.QUEUED)
+        .order_by("creation_time", "id")
+        .values_list("pk", "kind")
+        .first()
+    )
+    if waiting is not None:
+        enqueue(*waiting)
 
 
 def _claim(job: Job) -> str:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from services.messages import for_user
+from vocloud.uws import events
 from vocloud.uws.models import Job, Phase
 
 ACTIVE = frozenset({Phase.PENDING, Phase.QUEUED, Phase.EXECUTING})
@@ -48,6 +49,7 @@ def transition(job: Job, target: str, **fields) -> bool:
         phase=target, **fields
     )
     if changed:
+        events.announce(job.pk)
         job.phase = target
         for name, value in fields.items():
             setattr(job, name, value)

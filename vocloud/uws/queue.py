@@ -1,4 +1,12 @@
-"""The dramatiq broker and one actor per queue; a message carries only the job's pk."""
+"""The dramatiq broker and one actor per queue; a message carries only the job's pk.
+
+On Redis (the embedded default and production) a message wakes an idle worker at once:
+dramatiq's own Redis consumer sleeps a growing back-off (up to the worker timeout) between
+empty fetches, so a job sent to an idle worker waited up to half a second before anyone
+looked. Here every enqueue also pushes a token on a per-queue wake-up list, and an idle
+consumer blocks on that list (``BLPOP``) instead of sleeping. RabbitMQ pushes messages to
+its consumers by itself.
+"""
 
 import logging
 from functools import cache
@@ -8,6 +16,7 @@ import dramatiq
 import dramatiq.errors
 import redis.exceptions
 from django.conf import settings
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 
 from vocloud.uws.kinds import KINDS, QUEUES
 
@@ -17,6 +26,46 @@ _UNREACHABLE = (dramatiq.errors.DramatiqError, redis.exceptions.RedisError, OSEr
 
 # Jobs enforce their own execution duration; dramatiq's limit must never fire first.
 _NO_TIME_LIMIT_MS = 365 * 24 * 3600 * 1000
+
+
+def wake_key(queue_name: str) -> str:
+    """The Redis list an idle consumer of ``queue_name`` blocks on."""
+    return f"vocloud:wake:{queue_name}"
+
+
+_WAKE_TOKENS = 16  # more would only wake consumers that find nothing
+_WAKE_TTL_S = 60
+
+
+class _WakingConsumer(_RedisConsumer):
+    """dramatiq's Redis consumer, idling on the queue's wake-up list instead of sleeping."""
+
+    def __next__(self):
+        if not self.message_cache and self.outstanding_message_count < self.prefetch:
+            try:
+                wanted = self.prefetch - self.outstanding_message_count
+                self.message_cache = self.broker.do_fetch(self.queue_name, wanted)
+                if not self.message_cache:
+                    # Woken by an enqueue, or after the idle timeout as before.
+                    self.broker.client.blpop([wake_key(self.queue_name)], self.timeout / 1000)
+                    return None
+            except redis.exceptions.ConnectionError as exc:
+                raise dramatiq.errors.ConnectionClosed(exc) from None
+        return super().__next__()
+
+
+class WakingRedisBroker(RedisBroker):
+    """A Redis broker whose enqueue wakes an idle consumer of the queue at once."""
+
+    consumer_class = _WakingConsumer
+
+    def enqueue(self, message, *, delay=None):
+        sent = super().enqueue(message, delay=delay)
+        key = wake_key(sent.queue_name)
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.rpush(key, 1).ltrim(key, -_WAKE_TOKENS, -1).expire(key, _WAKE_TTL_S)
+            pipe.execute()
+        return sent
 
 
 def broker_url() -> str:
@@ -39,9 +88,7 @@ def broker() -> dramatiq.Broker:
 
         instance = RabbitmqBroker(url=url)
     elif scheme in ("redis", "rediss", "unix"):
-        from dramatiq.brokers.redis import RedisBroker
-
-        instance = RedisBroker(url=url, heartbeat_timeout=20_000)
+        instance = WakingRedisBroker(url=url, heartbeat_timeout=20_000)
     else:
         raise ValueError(f"VOCLOUD_BROKER_URL: unsupported scheme {scheme!r}")
     dramatiq.set_broker(instance)

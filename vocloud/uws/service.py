@@ -15,7 +15,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from services.jobs.params import validate, validation_message
-from vocloud.uws import phases, storage
+from vocloud.uws import events, phases, storage
 from vocloud.uws.errors import (
     IllegalState,
     NotFound,
@@ -303,6 +303,7 @@ def delete_job(job: Job) -> None:
     if job.phase in phases.ACTIVE:
         phases.transition(job, Phase.ABORTED, error_message="The job was deleted.")
     Job.objects.filter(pk=job.pk).delete()
+    events.announce(job.pk)
     storage.remove_job_files(job.job_id)
 
 

@@ -15,7 +15,7 @@ from vocloud.content import OCTET_STREAM, content_response
 from vocloud.files.operations import quota_for
 from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
 from vocloud.portal.errors import DISK_FULL, is_disk_full
-from vocloud.uws import links, service, storage, xml
+from vocloud.uws import events, links, service, storage, xml
 from vocloud.uws.errors import NotFound, TooLarge, UsageError, UWSError
 from vocloud.uws.http import (
     HttpResponseSeeOther,
@@ -31,7 +31,6 @@ from vocloud.uws.phases import ACTIVE
 from vocloud.uws.waiting import wait_slot
 
 logger = logging.getLogger(__name__)
-WAIT_POLL = 0.2  # seconds between looks at the database during a blocking WAIT
 
 
 class UWSView(APIView):
@@ -131,7 +130,8 @@ class JobListView(UWSView):
                 raise UsageError("LAST must be a whole number greater than 0")
             last = min(last, service.MAX_LAST)  # more than anyone has: no database overflow
         jobs = service.list_jobs(request.user, kind_, phases, after, last)
-        return xml_response(xml.jobs_document(jobs.select_related("owner"), self.jobs_url()))
+        owner = request.user.get_username()  # list_jobs lists only the user's own jobs
+        return xml_response(xml.jobs_document(jobs, self.jobs_url(), owner))
 
     def post(self, request, kind):
         files = self.uploaded_files()
@@ -144,11 +144,12 @@ class JobView(UWSView):
         job = self.job()
         values = single_values(request.query_params)
         if "WAIT" in values:
-            job = self._wait(job, values["WAIT"], values.get("PHASE"))
-        job = Job.objects.select_related("owner").prefetch_related("results").get(pk=job.pk)
+            self._wait(job, values["WAIT"], values.get("PHASE"))
+            job = self.job()  # as it is now
+        job.owner = request.user  # get_job found it by its owner: no query for the name
         return xml_response(xml.job_document(job, self.job_url(job)))
 
-    def _wait(self, job: Job, wait_text: str, phase: str | None) -> Job:
+    def _wait(self, job: Job, wait_text: str, phase: str | None) -> None:
         """Block until the phase changes or the wait (capped) runs out (UWS 1.1 §2.2.1.2)."""
         try:
             wait = int(wait_text)
@@ -157,19 +158,21 @@ class JobView(UWSView):
         cap = settings.VOCLOUD_UWS_MAX_WAIT
         wait = cap if wait < 0 or wait > cap else wait
         if job.phase not in ACTIVE or (phase and phase.upper() != job.phase):
-            return job
+            return
         with wait_slot(self.request.user.pk) as allowed:
             if not allowed:
-                return job  # this user already holds their share of the web threads
+                return  # this user already holds their share of the web threads
             deadline = time.monotonic() + wait
-            while (remaining := deadline - time.monotonic()) > 0:
-                time.sleep(min(WAIT_POLL, remaining))
-                current = Job.objects.filter(pk=job.pk).values_list("phase", flat=True).first()
-                if current is None:
-                    raise NotFound("the job was destroyed while waiting")
-                if current != job.phase:
-                    break
-        return job
+            # Woken when the job's phase changes (vocloud.uws.events), not at a poll tick.
+            with events.listening(job.pk) as pause:
+                while True:
+                    current = Job.objects.filter(pk=job.pk).values_list("phase", flat=True)
+                    current = current.first()
+                    if current is None:
+                        raise NotFound("the job was destroyed while waiting")
+                    if current != job.phase or (remaining := deadline - time.monotonic()) <= 0:
+                        break
+                    pause(remaining)
 
     def post(self, request, kind, job_id):
         job = self.job()

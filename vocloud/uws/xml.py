@@ -107,13 +107,14 @@ def job_document(job: Job, job_url: str) -> bytes:
     return _serialize(model)
 
 
-def jobs_document(jobs: Iterable[Job], jobs_url: str) -> bytes:
+def jobs_document(jobs: Iterable[Job], jobs_url: str, owner: str) -> bytes:
+    """The job list; every job in ``jobs`` belongs to the user called ``owner``."""
     refs = [
         ShortJobDescription(
             job_id=job.job_id,
             phase=ExecutionPhase(job.phase),
             run_id=job.run_id or None,
-            owner_id=job.owner.get_username(),
+            owner_id=owner,
             creation_time=job.creation_time,
             href=f"{jobs_url}/{job.job_id}",
         )

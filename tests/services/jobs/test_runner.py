@@ -69,3 +69,28 @@ def test_job_process_dies_with_its_parent(tmp_path):
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(child), "the job process outlived its parent"
+
+
+SLOW_START = """
+import threading
+from services.jobs import runner
+threading.Thread(target=runner.start_server, args=(["tests.support.slow_preload"],)).start()
+"""
+
+
+def test_a_fork_server_still_preloading_dies_with_its_worker():
+    """Its own check of the parent comes only after the preloading (UMAP: a minute)."""
+    from tests.support.procs import descendants
+
+    parent = subprocess.Popen([sys.executable, "-c", SLOW_START])
+    deadline = time.monotonic() + 20
+    while not (server := descendants(parent.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server, "no fork server started"
+    time.sleep(1)  # it is preloading now
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in server) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in server), "the fork server outlived its worker"

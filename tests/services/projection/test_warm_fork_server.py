@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.platform import shared_dir
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = """
 import json, sys
@@ -27,7 +29,10 @@ for name in ("a", "b"):
 
 def _probe(tmp_path: Path, preload: list[str]) -> list[dict]:
     tmp_path.mkdir(parents=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "VOCLOUD_NUMBA_CACHE_DIR": str(tmp_path / "nc")}
+    # numba's disk cache of the run (compiled once for every platform and test): what is
+    # probed is the compiled code in the job process's memory, which no disk cache gives.
+    cache = str(shared_dir() / "numba")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VOCLOUD_NUMBA_CACHE_DIR": cache}
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, *preload],
         cwd=tmp_path,

@@ -57,7 +57,10 @@ class Command(BaseCommand):
             # and web, workers and janitor reconnect (a job created meanwhile is marked
             # unsent and sent again by the janitor).
             broker = launcher.Child(
-                "broker", launcher.redis_server_argv(run_dir, settings.DATA_DIR), restart=True
+                "broker",
+                launcher.redis_server_argv(run_dir, settings.DATA_DIR),
+                restart=True,
+                last=True,
             )
             broker.start(run_dir)
             launcher.wait_for_socket(run_dir / "redis.sock", broker.process)
@@ -80,8 +83,12 @@ class Command(BaseCommand):
                 "gthread",
                 "--timeout",
                 "120",
+                # A request still running then (a blocking WAIT) is cut: stopping takes
+                # seconds, and UWS clients poll again.
                 "--graceful-timeout",
-                "5",
+                "3",
+                # Views are imported once, in the master (vocloud/wsgi.py), not per worker.
+                "--preload",
                 "--log-level",
                 "warning",
                 "--chdir",
@@ -103,12 +110,8 @@ class Command(BaseCommand):
             launcher.wait_for_http(f"{url}health", web.process)
         except RuntimeError as exc:
             self.stderr.write(str(exc))
-            for child in reversed(children):
-                child.stop(5)
+            launcher.stop(children)
             sys.exit(1)
         self.stdout.write(f"vocloud is running at {url} (Ctrl-C stops it)")
         self.stdout.flush()
-        code = launcher.supervise(
-            children, run_dir, ["web", "worker", "worker-gpu", "janitor", "broker"]
-        )
-        sys.exit(code)
+        launcher.exit_now(launcher.supervise(children, run_dir))
