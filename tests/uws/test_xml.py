@@ -1,6 +1,7 @@
 """UWS documents: valid against the UWS 1.1 schema, read back by pyvo without warnings."""
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -99,17 +100,30 @@ def test_vosi_capabilities_point_at_the_job_list(client, db):
     assert client.get("/uws/nosuchkind/capabilities").status_code == 404
 
 
-def test_a_job_document_costs_four_queries(client, alice, completed_job, schema):
+def test_a_job_document_costs_few_queries_and_a_finished_one_is_cached(
+    client, alice, completed_job, schema
+):
     """What pyvo polls most: credentials from the cache (one look at failed log-ins, the
-    user), the job, its results. Owner name and lockout aggregates cost nothing more."""
+    user), the job, its results; a finished job's document comes from the cache after the
+    first time, until its destruction time changes."""
     url = f"/uws/selftest/async/{completed_job.job_id}"
     assert client.get(url, **basic("alice")).status_code == 200  # fills the credential cache
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as first:
         response = client.get(url, **basic("alice"))
     assert response.status_code == 200
     root = check(schema, response.content)
     assert root.findtext("{http://www.ivoa.net/xml/UWS/v1.0}ownerId") == "alice"
-    assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+    assert len(first) <= 4, [q["sql"][:80] for q in first]
+    with CaptureQueriesContext(connection) as second:
+        again = client.get(url, **basic("alice"))
+    assert again.content == response.content
+    assert not any("uws_result" in q["sql"] for q in second)  # the document was cached
+    sooner = (completed_job.destruction - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = client.post(f"{url}/destruction", {"DESTRUCTION": sooner}, **basic("alice"))
+    assert response.status_code == 303
+    changed = check(schema, client.get(url, **basic("alice")).content)
+    destruction = changed.findtext("{http://www.ivoa.net/xml/UWS/v1.0}destruction")
+    assert destruction.startswith(sooner[:-1])
 
 
 def test_a_job_list_names_its_owner_without_a_join(client, alice, completed_job, schema):

@@ -1,5 +1,7 @@
 """UWS 1.1 documents, built with vo-models (pydantic-xml) from Job rows."""
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Optional
 
@@ -87,7 +89,32 @@ def _job_info(job: Job) -> JobInfo | None:
     return JobInfo(progress=round(job.progress, 4), message=job.progress_message or None)
 
 
+# Finished jobs' documents, per web process: nothing in them changes but the destruction
+# time, which is part of the key (as are the phase, the owner's name and the URL).
+_finished: OrderedDict[tuple, bytes] = OrderedDict()
+_finished_lock = threading.Lock()
+FINISHED_CACHE_SIZE = 4096
+
+
 def job_document(job: Job, job_url: str) -> bytes:
+    """The job's UWS document (cached once the job is COMPLETED, ERROR or ABORTED)."""
+    if job.phase not in (Phase.COMPLETED, Phase.ERROR, Phase.ABORTED):
+        return _job_document(job, job_url)
+    key = (job.pk, job.phase, job.end_time, job.destruction, job.owner.get_username(), job_url)
+    with _finished_lock:
+        document = _finished.get(key)
+        if document is not None:
+            _finished.move_to_end(key)
+            return document
+    document = _job_document(job, job_url)
+    with _finished_lock:
+        _finished[key] = document
+        while len(_finished) > FINISHED_CACHE_SIZE:
+            _finished.popitem(last=False)
+    return document
+
+
+def _job_document(job: Job, job_url: str) -> bytes:
     model = JobDocument(
         job_id=job.job_id,
         run_id=job.run_id or None,

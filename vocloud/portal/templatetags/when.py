@@ -15,10 +15,17 @@ register = template.Library()
 
 
 @register.filter
-def when(moment: datetime | None, precision: str = "seconds"):
+def when(moment: datetime | str | None, precision: str = "seconds"):
     """A ``<time>`` element for ``moment`` (``precision``: "seconds" or "minutes")."""
-    if moment is None:
+    if moment is None or moment == "":
         return "—"
+    if isinstance(moment, str):  # an ISO-8601 text, as dataset descriptions store it
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     utc = moment.astimezone(UTC)
     shown = utc.strftime("%Y-%m-%d %H:%M" if precision == "minutes" else "%Y-%m-%d %H:%M:%S")
     machine = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
