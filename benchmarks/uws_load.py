@@ -6,7 +6,8 @@ one run:
 - one trivial job's end-to-end time with one client: POST with ``PHASE=RUN`` until a
   blocking ``WAIT`` returns COMPLETED, as pyvo does (median and p90 of ``--e2e`` jobs);
 - jobs/s with 1 and with 4 clients (``--jobs`` each), ``selftest`` with ``DURATION=0``;
-- GET latency p50/p99 of one job document, with 1 client (serial) and with 4, against two
+- GET latency p50/p99 of one job document (finished jobs, whose documents are cached, and
+  executing ones), with 1 client (serial) and with 4, against two
   baselines served by the same gunicorn in the same run: ``GET /health/live`` (a bare
   Django view) and ``GET /health`` (a view with one database query).
 
@@ -90,6 +91,23 @@ def throughput(platform: Platform, n_jobs: int, n_clients: int) -> tuple[float, 
     return n_jobs / (time.perf_counter() - start), [url for url, _ in done]
 
 
+def executing_jobs(platform: Platform, session, n: int) -> list[str]:
+    """``n`` jobs that run for minutes (their documents change: never cached)."""
+    urls = []
+    for _ in range(n):
+        response = session.post(
+            platform.jobs_url(), data={"DURATION": "600", "PHASE": "RUN"}, allow_redirects=False
+        )
+        response.raise_for_status()
+        urls.append(response.headers["Location"])
+    for url in urls:
+        phase = "QUEUED"
+        while phase != "EXECUTING":
+            document = session.get(url, params={"WAIT": 10, "PHASE": phase}).content
+            phase = PHASE.search(document).group(1).decode()
+    return urls
+
+
 def latencies(platform: Platform, urls: dict[str, list[str]], n_clients: int, n: int):
     """GET latencies (s) of each list of URLs, ``n`` requests each, ``n_clients`` at once."""
     clients = sessions(platform, n_clients)
@@ -139,8 +157,10 @@ def main() -> None:
             e2e = [one_job(platform, client)[1] for _ in tqdm(range(args.e2e), desc="e2e")]
             rate1, urls = throughput(platform, args.jobs, 1)
             rate4, more = throughput(platform, args.jobs, 4)
+            running = executing_jobs(platform, client, 4)
             targets = {
-                "GET job": urls + more,
+                "GET job (done)": urls + more,
+                "GET job (running)": running,
                 "GET /health/live": [f"{platform.url}/health/live"],
                 "GET /health": [f"{platform.url}/health"],
             }
@@ -161,7 +181,7 @@ def main() -> None:
         for name, values in table.items():
             p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
             print(
-                f"{label:9s} {name:17s} p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  "
+                f"{label:9s} {name:19s} p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  "
                 f"p50 / bare view {p50 / bare:4.2f}x  (n = {len(values)})"
             )
 

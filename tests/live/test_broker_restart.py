@@ -19,7 +19,8 @@ def stack(own_postgres, tmp_path):
     redis = start_redis(appendonly=True)  # production Redis keeps its queue on disk
     env = prepare(
         tmp_path,
-        VOCLOUD_DATABASE_URL=own_postgres.create_database(f"fault_{uuid.uuid4().hex[:8]}"),
+        migrated=True,
+        VOCLOUD_DATABASE_URL=own_postgres.migrated_database(f"fault_{uuid.uuid4().hex[:8]}"),
         VOCLOUD_BROKER_URL=redis.url(2),
         VOCLOUD_WORKER_THREADS="2",
     )

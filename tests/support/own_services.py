@@ -55,16 +55,31 @@ class OwnPostgres:
     bindir: Path
     root: Path
     port: int
+    template_ready: bool = False
 
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str | None = None) -> str:
         command = [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port)]
+        if template:
+            command += ["-T", template]
         subprocess.run(
             _as_postgres([*command, "-U", "postgres", name]), check=True, capture_output=True
         )
         return self.url(name)
+
+    def migrated_database(self, name: str) -> str:
+        """A database with vocloud's tables and the personas, copied from one migrated once
+        per server (``prepare(..., migrated=True)`` then skips the migration)."""
+        template = "vocloud_template"
+        if not self.template_ready:
+            work = Path(tempfile.mkdtemp(prefix="vocloud-pg-template-"))
+            url = self.create_database(template)
+            prepare(work, VOCLOUD_DATABASE_URL=url)  # migrates and adds the personas
+            shutil.rmtree(work, ignore_errors=True)
+            self.template_ready = True
+        return self.create_database(name, template=template)
 
     def stop(self) -> None:
         pg_ctl = [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast"]
@@ -193,7 +208,8 @@ def pg_platform(own_postgres, own_redis, tmp_path_factory) -> Iterator[Platform]
     data_dir = tmp_path_factory.mktemp("pg-platform")
     env = prepare(
         data_dir,
-        VOCLOUD_DATABASE_URL=own_postgres.create_database("vocloud"),
+        migrated=True,
+        VOCLOUD_DATABASE_URL=own_postgres.migrated_database("vocloud"),
         VOCLOUD_BROKER_URL=own_redis.url(1),
     )
     running = Platform(data_dir, free_port(), env).start()

@@ -195,20 +195,22 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
             worker.wait()
 
 
-def prepare(data_dir: Path, **env_extra: str) -> dict[str, str]:
+def prepare(data_dir: Path, migrated: bool = False, **env_extra: str) -> dict[str, str]:
     """Migrate a fresh data dir and create the personas; return the environment.
 
     On SQLite (the default) the migrated database and the collected static files are made
     once per test run (:func:`_template`) and copied: five Django start-ups per platform
-    saved.
+    saved. ``migrated``: the database of ``VOCLOUD_DATABASE_URL`` has its tables and the
+    personas already (``OwnPostgres.migrated_database``).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     env = platform_env(data_dir, **env_extra)
-    if "VOCLOUD_DATABASE_URL" in env_extra:
+    if "VOCLOUD_DATABASE_URL" in env_extra and not migrated:
         _migrate_and_add_personas(env)
         return env
     template = _template()
-    shutil.copy2(template / "vocloud.sqlite3", data_dir / "vocloud.sqlite3")
+    if "VOCLOUD_DATABASE_URL" not in env_extra:
+        shutil.copy2(template / "vocloud.sqlite3", data_dir / "vocloud.sqlite3")
     (data_dir / "static").symlink_to(template / "static", target_is_directory=True)
     return env
 
