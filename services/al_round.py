@@ -29,17 +29,39 @@ MAX_EXECUTION_DURATION = 7 * 24 * 3600
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: Annotated[Path, JobOutput("train")] = Field(description="A finished train job.")
-    dataset: DatasetName = Field(description="Name of the dataset to score (the model's grid).")
-    acquisition: score.Acquisition = Field("bald", description="How to choose spectra.")
-    k: int = Field(2048, ge=3, le=200_000, description="How many spectra to select.")
-    mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
-    method: Literal["umap", "tsne", "pca"] = Field("umap", description="Projection method.")
-    features: Literal["embedding", "flux"] = Field("embedding", description="What to project.")
-    exclude_labelled: StoragePath = Field(
-        "", description="A label snapshot in your files: select only spectra it does not label."
+    model: Annotated[Path, JobOutput("train")] = Field(
+        description="A finished train job.", title="Trained model (train job)"
     )
-    seed: int = Field(0, ge=0, description="Seed of masks, choices and projection.")
+    dataset: DatasetName = Field(
+        description="Name of the dataset to score (the model's grid).", title="Dataset"
+    )
+    acquisition: score.Acquisition = Field(
+        "bald", description="How to choose spectra.", title="Acquisition function"
+    )
+    k: int = Field(
+        2048,
+        ge=3,
+        le=200_000,
+        description="How many spectra to select.",
+        title="Spectra to select (K)",
+    )
+    mc_samples: int = Field(
+        20, ge=2, le=200, description="MC-dropout passes (T).", title="MC-dropout passes (T)"
+    )
+    method: Literal["umap", "tsne", "pca"] = Field(
+        "umap", description="Projection method.", title="Projection method"
+    )
+    features: Literal["embedding", "flux"] = Field(
+        "embedding", description="What to project.", title="Features to project"
+    )
+    exclude_labelled: StoragePath = Field(
+        "",
+        description="A label snapshot in your files: select only spectra it does not label.",
+        title="Label file to exclude",
+    )
+    seed: int = Field(
+        0, ge=0, description="Seed of masks, choices and projection.", title="Random seed"
+    )
 
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:

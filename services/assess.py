@@ -45,13 +45,24 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scores: Annotated[Path, JobOutput("score")] = Field(
-        description="The finished score job whose predictions were checked."
+        description="The finished score job whose predictions were checked.",
+        title="Score job",
     )
-    verdicts: Upload | None = Field(None, description="Verdicts (CSV: path + verdict).")
-    verdicts_file: StoragePath = Field("", description="Or: a verdicts CSV in your files.")
-    verdict_column: str = Field("verdict", description="The column holding the verdicts.")
-    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Interval confidence level.")
-    candidate_class: str = Field("", description="Also list spectra predicted in this class.")
+    verdicts: Upload | None = Field(
+        None, description="Verdicts (CSV: path + verdict).", title="Verdicts (CSV upload)"
+    )
+    verdicts_file: StoragePath = Field(
+        "", description="Or: a verdicts CSV in your files.", title="Verdicts file"
+    )
+    verdict_column: str = Field(
+        "verdict", description="The column holding the verdicts.", title="Verdict column"
+    )
+    confidence: float = Field(
+        0.95, gt=0.5, lt=1.0, description="Interval confidence level.", title="Interval confidence"
+    )
+    candidate_class: str = Field(
+        "", description="Also list spectra predicted in this class.", title="Candidate class"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Parameters:

@@ -70,58 +70,80 @@ class Parameters(BaseModel):
         max_length=64,
         description="Dataset name: letters, digits, '-', '_', '.'; an existing dataset "
         "of this name gets a new version.",
+        title="Dataset name",
     )
     folders: StoragePaths = Field(
         ...,
         min_length=1,
         max_length=10000,
         description="Comma-separated folders (or files) in your storage, read recursively.",
+        title="Folders",
     )
     grid: Literal["linear", "log"] = Field(
-        "log", description="Pixels equally spaced in wavelength (linear) or in log10 wavelength."
+        "log",
+        description="Pixels equally spaced in wavelength (linear) or in log10 wavelength.",
+        title="Wavelength grid",
     )
     wave_min: float | None = Field(
-        None, gt=0, le=1e7, description="First pixel centre in Å; derived when empty."
+        None,
+        gt=0,
+        le=1e7,
+        description="First pixel centre in Å; derived when empty.",
+        title="First wavelength (Å)",
     )
     wave_max: float | None = Field(
-        None, gt=0, le=1e7, description="Last pixel centre in Å; derived when empty."
+        None,
+        gt=0,
+        le=1e7,
+        description="Last pixel centre in Å; derived when empty.",
+        title="Last wavelength (Å)",
     )
     n_pix: int | None = Field(
         None,
         ge=2,
         le=200000,
         description="Pixels of a linear grid; from the median pixel step when empty.",
+        title="Pixels (linear grid)",
     )
     log_step: float | None = Field(
         None,
         gt=0,
         le=0.1,
         description="Step of a log grid in dex (1e-4 is 69 km/s); the median step when empty.",
+        title="Log step (dex)",
     )
     coverage: Literal["overlap", "median"] = Field(
         "overlap",
         description="Derived limits: the range every spectrum covers, or the median range.",
+        title="Derived range",
     )
     resampling: Literal["conserve", "linear"] = Field(
-        "conserve", description="Flux-conserving rebinning, or linear interpolation."
+        "conserve",
+        description="Flux-conserving rebinning, or linear interpolation.",
+        title="Resampling",
     )
     air_to_vacuum: Literal["auto", "yes", "no"] = Field(
         "auto",
         description="Convert air wavelengths to vacuum (Morton 2000): when the file says "
         "air (auto), always, or never.",
+        title="Air to vacuum",
     )
     rest_frame: bool = Field(
-        False, description="Shift to the rest frame by the file's redshift, when it has one."
+        False,
+        description="Shift to the rest frame by the file's redshift, when it has one.",
+        title="Shift to rest frame",
     )
     normalisation: Literal["none", "median", "mean", "max", "l2", "window"] = Field(
         "median",
         description="Divide each flux by its median, mean, max, L2 norm, or the "
         "median inside NORM_WINDOW.",
+        title="Normalisation",
     )
     norm_window: str = Field(
         "",
         max_length=100,
         description="'start,end' in Å on the grid, for NORMALISATION=window.",
+        title="Normalisation window (Å)",
     )
 
     @field_validator("name")

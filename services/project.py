@@ -38,13 +38,25 @@ MAX_EXECUTION_DURATION = 24 * 3600
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scores: Annotated[Path, JobOutput("score")] = Field(description="A finished score job.")
-    method: Literal["umap", "tsne", "pca"] = Field("umap", description="Projection method.")
-    features: Literal["embedding", "flux"] = Field(
-        "embedding", description="Project the network embedding or the flux itself."
+    scores: Annotated[Path, JobOutput("score")] = Field(
+        description="A finished score job.", title="Score job"
     )
-    k: int = Field(2048, ge=3, le=200_000, description="How many of the selected spectra.")
-    seed: int = Field(0, ge=0, description="Seed of the projection.")
+    method: Literal["umap", "tsne", "pca"] = Field(
+        "umap", description="Projection method.", title="Projection method"
+    )
+    features: Literal["embedding", "flux"] = Field(
+        "embedding",
+        description="Project the network embedding or the flux itself.",
+        title="Features to project",
+    )
+    k: int = Field(
+        2048,
+        ge=3,
+        le=200_000,
+        description="How many of the selected spectra.",
+        title="Spectra to project (K)",
+    )
+    seed: int = Field(0, ge=0, description="Seed of the projection.", title="Random seed")
 
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:

@@ -57,22 +57,45 @@ Acquisition = Literal[tuple(acquisition.METHODS)]  # type: ignore[valid-type]
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: Annotated[Path, JobOutput("train")] = Field(description="A finished train job.")
-    dataset: DatasetName = Field(description="Name of the dataset to score (the model's grid).")
-    acquisition: Acquisition = Field("bald", description="How to choose spectra to label.")
-    k: int = Field(2048, ge=1, le=1_000_000, description="How many spectra to select.")
-    mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes (T).")
-    batch_size: int = Field(512, ge=1, le=65536, description="Spectra per forward batch.")
-    candidate_class: str = Field("", description="List spectra predicted in this class.")
-    exclude_labelled: StoragePath = Field(
-        "", description="A label snapshot in your files: select only spectra it does not label."
+    model: Annotated[Path, JobOutput("train")] = Field(
+        description="A finished train job.", title="Trained model (train job)"
     )
-    seed: int = Field(0, ge=0, description="Seed of dropout masks and random choices.")
+    dataset: DatasetName = Field(
+        description="Name of the dataset to score (the model's grid).", title="Dataset"
+    )
+    acquisition: Acquisition = Field(
+        "bald", description="How to choose spectra to label.", title="Acquisition function"
+    )
+    k: int = Field(
+        2048,
+        ge=1,
+        le=1_000_000,
+        description="How many spectra to select.",
+        title="Spectra to select (K)",
+    )
+    mc_samples: int = Field(
+        20, ge=2, le=200, description="MC-dropout passes (T).", title="MC-dropout passes (T)"
+    )
+    batch_size: int = Field(
+        512, ge=1, le=65536, description="Spectra per forward batch.", title="Batch size"
+    )
+    candidate_class: str = Field(
+        "", description="List spectra predicted in this class.", title="Candidate class"
+    )
+    exclude_labelled: StoragePath = Field(
+        "",
+        description="A label snapshot in your files: select only spectra it does not label.",
+        title="Label file to exclude",
+    )
+    seed: int = Field(
+        0, ge=0, description="Seed of dropout masks and random choices.", title="Random seed"
+    )
     shard_size: int = Field(
         50_000,
         ge=1,
         le=100_000_000,
         description="Spectra per shard: a larger pool is scored by several workers at once.",
+        title="Shard size (spectra)",
     )
 
 

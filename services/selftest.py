@@ -25,12 +25,22 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     duration: float = Field(
-        1.0, ge=0, le=3600, description="Seconds the job stays EXECUTING before it ends."
+        1.0,
+        ge=0,
+        le=3600,
+        description="Seconds the job stays EXECUTING before it ends.",
+        title="Duration (s)",
     )
-    fail: bool = Field(False, description="End in ERROR instead of COMPLETED.")
-    note: str = Field("", max_length=10000, description="Free text, stored and echoed back.")
+    fail: bool = Field(
+        False, description="End in ERROR instead of COMPLETED.", title="Fail on purpose"
+    )
+    note: str = Field(
+        "", max_length=10000, description="Free text, stored and echoed back.", title="Note"
+    )
     attachment: Upload | None = Field(
-        None, description="An optional file; its size and SHA-256 go into the result."
+        None,
+        description="An optional file; its size and SHA-256 go into the result.",
+        title="Attachment",
     )
 
 

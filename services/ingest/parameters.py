@@ -32,70 +32,121 @@ class Parameters(BaseModel):
         max_length=500,
         description="Folder in your storage that receives the spectra "
         "(default: ingest/<job id>). Created if missing.",
+        title="Destination folder",
     )
     upload: Upload | None = Field(
-        None, description="One spectrum, or a .zip / .tar.gz archive of spectra."
+        None,
+        description="One spectrum, or a .zip / .tar.gz archive of spectra.",
+        title="Spectrum or archive",
     )
     url: str = Field(
         "",
         max_length=2000,
         description="An http(s) or ftp:// URL: a spectrum file or a directory listing "
         "(crawled DEPTH levels deep).",
+        title="URL of a file or listing",
     )
     depth: int = Field(
-        1, ge=0, le=10, description="Sub-directory levels of a listing to follow (0 = none)."
+        1,
+        ge=0,
+        le=10,
+        description="Sub-directory levels of a listing to follow (0 = none).",
+        title="Listing depth",
     )
     url_list: Upload | None = Field(
-        None, description="A text file of URLs, one per line; lines starting with # are ignored."
+        None,
+        description="A text file of URLs, one per line; lines starting with # are ignored.",
+        title="List of URLs (file)",
     )
     votable: Upload | None = Field(
         None,
         description="A VOTable whose access-reference column (utype ssa:Access.Reference, "
         "UCD meta.ref.url or a column named like access_url) lists the spectra.",
+        title="VOTable of spectra (file)",
     )
-    votable_url: str = Field("", max_length=2000, description="The same, fetched from a URL.")
+    votable_url: str = Field(
+        "", max_length=2000, description="The same, fetched from a URL.", title="VOTable URL"
+    )
     ssap_url: str = Field(
-        "", max_length=2000, description="Base URL of an SSAP 1.1 service to query."
+        "",
+        max_length=2000,
+        description="Base URL of an SSAP 1.1 service to query.",
+        title="SSAP service URL",
     )
-    pos: str = Field("", max_length=100, description="SSAP search centre 'ra,dec' in degrees.")
+    pos: str = Field(
+        "",
+        max_length=100,
+        description="SSAP search centre 'ra,dec' in degrees.",
+        title="SSAP position (ra,dec °)",
+    )
     size: float | None = Field(
         None,
         gt=0,
         le=180,
         description="SSAP search diameter in degrees (with POS). Results farther than SIZE/2 "
         "from POS are left out and counted, also from services that read SIZE as a radius.",
+        title="SSAP diameter (°)",
     )
     band: str = Field(
-        "", max_length=100, description="SSAP spectral range 'lo/hi' in metres, e.g. 4e-7/7e-7."
+        "",
+        max_length=100,
+        description="SSAP spectral range 'lo/hi' in metres, e.g. 4e-7/7e-7.",
+        title="SSAP band (m)",
     )
     time: str = Field(
-        "", max_length=100, description="SSAP observation time 'start/end' (ISO 8601)."
+        "",
+        max_length=100,
+        description="SSAP observation time 'start/end' (ISO 8601).",
+        title="SSAP time range",
     )
-    format: str = Field("", max_length=100, description="SSAP FORMAT, e.g. fits or all.")
+    format: str = Field(
+        "", max_length=100, description="SSAP FORMAT, e.g. fits or all.", title="SSAP format"
+    )
     maxrec: int = Field(
-        1000, ge=1, le=100000, description="At most this many SSAP rows (more: truncated)."
+        1000,
+        ge=1,
+        le=100000,
+        description="At most this many SSAP rows (more: truncated).",
+        title="SSAP row limit",
     )
     datalink: bool = Field(
         True,
         description="Follow DataLink documents (access references of the DataLink type, "
         "and the SSAP DataLink service when a SODA cut-out is asked for).",
+        title="Follow DataLink",
     )
     soda_band: str = Field(
         "",
         max_length=100,
         description="SODA cut-out: spectral range 'lo hi' in metres (through DataLink).",
+        title="SODA cut-out band (m)",
     )
     soda_circle: str = Field(
         "",
         max_length=100,
         description="SODA cut-out: 'ra dec radius' in degrees, where the service offers POS.",
+        title="SODA cut-out circle (°)",
     )
-    parallel: int = Field(4, ge=1, le=16, description="Downloads running at the same time.")
+    parallel: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="Downloads running at the same time.",
+        title="Parallel downloads",
+    )
     timeout: float = Field(
-        60, gt=0, le=600, description="Seconds to wait for a server's answer (per read)."
+        60,
+        gt=0,
+        le=600,
+        description="Seconds to wait for a server's answer (per read).",
+        title="Timeout (s)",
     )
     max_file_mb: float = Field(
-        200, gt=0, le=4096, description="Larger files are aborted and reported (MB)."
+        200,
+        gt=0,
+        le=4096,
+        description="Larger files are aborted and reported (MB).",
+        title="Largest file (MB)",
     )
     retries: int = Field(
         3,
@@ -103,6 +154,7 @@ class Parameters(BaseModel):
         le=10,
         description="Retries, with exponential back-off, after connection errors, timeouts "
         "and HTTP 5xx/429 (never after 4xx).",
+        title="Retries",
     )
 
     @field_validator("url", "votable_url", "ssap_url")

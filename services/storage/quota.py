@@ -62,6 +62,26 @@ def quota_of(space: UserSpace, limit_bytes: int, elsewhere_bytes: int = 0) -> Qu
     return Quota(limit_bytes=limit_bytes, used_bytes=space.usage_bytes() + elsewhere_bytes)
 
 
+def recent_quota(space: UserSpace, limit_bytes: int, elsewhere_bytes: int = 0) -> Quota:
+    """Like :func:`quota_of`, but from the usage the writers keep (walked at most every
+    :data:`USAGE_TTL_S` seconds, never under-estimated between walks): for pages and
+    per-chunk checks that must not walk a space of millions of files on each request."""
+    path = space.root / _USAGE_NAME
+    try:
+        kept = json.loads(path.read_text())
+        if time.time() - float(kept["walked"]) < USAGE_TTL_S:
+            return Quota(limit_bytes, int(kept["bytes"]) + elsewhere_bytes)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    space.root.mkdir(parents=True, exist_ok=True)
+    with (space.root / _LOCK_NAME).open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # no writer may count while we walk
+        try:
+            return Quota(limit_bytes, _recent_usage(space) + elsewhere_bytes)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def snapshot(space: UserSpace, spec: QuotaSpec | None) -> Quota:
     """The quota as it stands now (no limit when ``spec`` is None), for early refusals."""
     if spec is None:

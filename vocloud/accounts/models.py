@@ -56,3 +56,22 @@ class LinkGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"signed links of {self.user} since {self.changed:%Y-%m-%d %H:%M}"
+
+
+class MailChoice(models.Model):
+    """Whether a user wants an e-mail when a job they started from the portal ends.
+
+    The address is the user's own ``email`` field (one home for it, also in the admin).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="mail_choice",
+    )
+    job_ended = models.BooleanField(default=False)
+    changed = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'mail' if self.job_ended else 'no mail'} when a job ends"

@@ -1,9 +1,14 @@
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from vocloud.accounts.forms import TokenForm
+from vocloud.accounts import notify
+from vocloud.accounts.forms import MailChoiceForm, TokenForm
+from vocloud.accounts.history import HISTORY_PAGE, history_jobs
 from vocloud.accounts.models import ApiToken
 from vocloud.signed_links import revoke_all
 from vocloud.vo.portal import service_links
@@ -48,3 +53,55 @@ def revoke_links(request):
         "links you make from now on do.",
     )
     return redirect("accounts:tokens")
+
+
+def _settings_page(request, password_form=None, mail_form=None):
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "password_form": password_form or PasswordChangeForm(request.user),
+            "mail_form": mail_form or MailChoiceForm(initial=notify.mail_choice(request.user)),
+            "n_tokens": request.user.api_tokens.count(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def account_settings(request):
+    return _settings_page(request)
+
+
+@login_required
+@require_POST
+def change_password(request):
+    form = PasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        return _settings_page(request, password_form=form)
+    form.save()
+    update_session_auth_hash(request, form.user)  # this session stays logged in
+    messages.success(request, "Your password is changed.")
+    return redirect("accounts:settings")
+
+
+@login_required
+@require_POST
+def change_mail(request):
+    form = MailChoiceForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, mail_form=form)
+    notify.set_mail_choice(request.user, **form.cleaned_data)
+    if form.cleaned_data["job_ended"]:
+        sentence = f"You will get a mail at {form.cleaned_data['email']} when a portal job ends."
+    else:
+        sentence = "You will get no mail when your jobs end."
+    messages.success(request, sentence)
+    return redirect("accounts:settings")
+
+
+@login_required
+@require_GET
+def history(request):
+    page = Paginator(history_jobs(request.user), HISTORY_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/history.html", {"page": page})

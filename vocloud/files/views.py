@@ -10,9 +10,14 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from services.storage import PathEscape
+from services.storage import PathEscape, chunked
 from services.storage.archives import ArchiveError
 from services.storage.intake import Upload
 from services.storage.manager import NoSuchPath, StorageError
@@ -56,12 +61,13 @@ def _perform(request, action, *args, success: str = "", **kwargs):
 @require_GET
 def browse(request, path: str = ""):
     try:
-        page = operations.folder_page(request.user, path)
+        page = operations.folder_page(request.user, path, request.GET)
     except MISSING as exc:
         if operations.is_file(request.user, path):
             return redirect("files:view", path=path)
         raise _not_found(exc) from None
     page["max_upload_bytes"] = max_upload_bytes()
+    page["chunk_bytes"] = chunked.CHUNK_BYTES
     return render(request, "files/browse.html", page)
 
 
@@ -79,6 +85,18 @@ def view(request, path: str):
 
 @login_required
 @require_GET
+@plot_page
+def overlay(request):
+    """Several spectra in one plot (GET: the paths and the options are in the address)."""
+    try:
+        page = operations.overlay(request.user, request.GET.getlist("paths"), request.GET)
+    except MISSING as exc:
+        raise _not_found(exc) from None
+    return render(request, "files/overlay.html", page)
+
+
+@login_required
+@require_GET
 def download(request, path: str):
     try:
         file = operations.file_path(request.user, path)
@@ -90,7 +108,7 @@ def download(request, path: str):
 @login_required
 @require_POST
 def download_zip(request):
-    paths = request.POST.getlist("paths")
+    paths = _chosen(request)
     result = _perform(request, operations.zip_download, paths)
     if result is None:
         return _back(request.POST.get("folder", ""))
@@ -149,7 +167,7 @@ def rename(request):
 @login_required
 @require_POST
 def move(request):
-    paths, dest = request.POST.getlist("paths"), request.POST.get("dest", "")
+    paths, dest = _chosen(request), request.POST.get("dest", "").strip("/")
     done = _perform(request, operations.move, paths, dest)
     if done:
         messages.success(request, f"Moved {len(done)} item(s) to /{dest}.")
@@ -159,7 +177,7 @@ def move(request):
 @login_required
 @require_POST
 def copy(request):
-    paths, dest = request.POST.getlist("paths"), request.POST.get("dest", "")
+    paths, dest = _chosen(request), request.POST.get("dest", "").strip("/")
     done = _perform(request, operations.copy, paths, dest)
     if done:
         messages.success(request, f"Copied {len(done)} item(s) to /{dest}.")
@@ -170,19 +188,42 @@ def copy(request):
 @require_POST
 def delete(request):
     """The first POST shows what would go; the confirmed one deletes."""
-    paths, folder = request.POST.getlist("paths"), request.POST.get("folder", "")
+    paths, folder = _chosen(request), request.POST.get("folder", "")
     if request.POST.get("confirm") != "yes":
         if not paths:
             messages.error(request, "Choose files or folders to delete first.")
             return _back(folder)
-        items = _perform(request, operations.describe, paths)
+        items = _perform(request, operations.describe, paths[:CONFIRM_SHOWN])
         if items is None:
             return _back(folder)
-        return render(request, "files/confirm_delete.html", {"items": items, "folder": folder})
+        shown = {"items": items, "folder": folder, "n_items": len(paths)}
+        shown["matching"], shown["paths"] = _matching(request), paths
+        return render(request, "files/confirm_delete.html", shown)
+    expected = request.POST.get("expected")
+    if expected is not None and expected != str(len(paths)):
+        messages.error(request, "The folder changed since you confirmed: nothing was deleted.")
+        return _back(folder)
     count = _perform(request, operations.delete, paths)
     if count:
         messages.success(request, f"Deleted {count} item(s).")
     return _back(folder)
+
+
+CONFIRM_SHOWN = 50  # the confirmation lists this many paths, then says how many more
+
+
+def _chosen(request) -> list[str]:
+    """The ticked paths, or every match of the filter when "all matching" was chosen."""
+    try:
+        return operations.chosen_paths(request.user, request.POST)
+    except MISSING as exc:
+        raise _not_found(exc) from None
+
+
+def _matching(request) -> dict | None:
+    if request.POST.get("all_matching") != "1":
+        return None
+    return {"q": request.POST.get("q", ""), "type": request.POST.get("type", "")}
 
 
 @require_POST  # CSRF-checked like every portal POST
@@ -208,3 +249,76 @@ def signed(request, token: str):
     except LinkInvalid as exc:
         return HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
     return content_response(path, links.media_type(path))
+
+
+# Resumable chunked uploads (static/files/files.js): JSON in and out, CSRF-checked through
+# the X-CSRFToken header like every portal POST.
+
+
+def _json_error(message: str, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def _chunk_user(view):
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _json_error("Your session has ended: log in again.", 401)
+        try:
+            return view(request, *args, **kwargs)
+        except MISSING:
+            return _json_error("No such upload or folder.", 404)
+        except chunked.ChunkConflict as exc:
+            return _json_error(str(exc), 409, offset=exc.received)
+        except REFUSALS as exc:
+            return _json_error(str(exc), 400)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@require_POST
+@_chunk_user
+def chunked_start(request):
+    size = _whole_number(request.POST.get("size"))
+    if size is None:
+        return _json_error("Upload refused: the size must be a number of bytes.", 400)
+    pending, stored = operations.start_chunked(
+        request.user,
+        request.POST.get("folder", ""),
+        request.POST.get("path", ""),
+        size,
+        request.POST.get("extract") == "on",
+    )
+    answer = {"id": pending.upload_id, "chunk_bytes": chunked.CHUNK_BYTES}
+    return JsonResponse({**answer, **_progress(pending, stored)}, status=201)
+
+
+@require_http_methods(["GET", "POST"])
+@_chunk_user
+def chunked_upload(request, upload_id: str):
+    """GET: how many bytes the server has; POST ?offset=N with the raw bytes: one chunk."""
+    if request.method == "GET":
+        pending = operations.chunked_status(request.user, upload_id)
+        return JsonResponse({"offset": pending.received, "size": pending.size})
+    offset = _whole_number(request.GET.get("offset"))
+    length = _whole_number(request.META.get("CONTENT_LENGTH"))
+    if offset is None or length is None:
+        return _json_error("A chunk needs its offset and length.", 400)
+    if length > chunked.CHUNK_BYTES:
+        return _json_error("A chunk is too big.", 413)
+    pending, stored = operations.append_chunk(
+        request.user, upload_id, offset, length, iter(lambda: request.read(256 * 1024), b"")
+    )
+    return JsonResponse(_progress(pending, stored))
+
+
+def _progress(pending, stored) -> dict:
+    answer = {"offset": pending.received, "size": pending.size, "done": stored is not None}
+    if stored is not None:
+        answer["message"] = operations.upload_summary(stored)
+    return answer
+
+
+def _whole_number(text) -> int | None:
+    text = str(text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None

@@ -12,6 +12,7 @@ from services.fetch import FetchOptions, make_session
 from services.messages import for_user
 from services.vo import VOError, check_band, check_time, parse_pos, ssap_query
 from vocloud import outbound
+from vocloud.accounts.notify import wants_mail
 from vocloud.uws import service
 from vocloud.uws.errors import UsageError
 from vocloud.uws.kinds import KINDS
@@ -108,7 +109,9 @@ def ssap_preview(request):
         if "ingest" in request.POST:
             values = {**form.uws_values(), "PHASE": "RUN"}
             try:
-                job = service.create_job(request.user, KINDS["ingest"], values)
+                job = service.create_job(
+                    request.user, KINDS["ingest"], values, notify=wants_mail(request.user)
+                )
             except UsageError as exc:
                 context["error"] = str(exc)
             else:

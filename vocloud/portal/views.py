@@ -7,12 +7,16 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from vocloud.files.operations import quota_for
+from services.storage.listing import human_size
+from vocloud.accounts import overview
+from vocloud.accounts.notify import wants_mail
+from vocloud.files.operations import quota_for, space_for
 from vocloud.files.uploads import LimitedUploadHandler, max_upload_bytes
-from vocloud.portal.forms import job_form_class, uws_values
+from vocloud.portal.forms import initial_from, job_form_class, parameter_rows, uws_values
+from vocloud.portal.presenters import PRESENTERS, present, render_presentation
 from vocloud.uws import links, service
 from vocloud.uws.errors import IllegalState, NotFound, UWSError
-from vocloud.uws.kinds import KINDS
+from vocloud.uws.kinds import KINDS, Kind
 from vocloud.uws.models import Job, Phase
 from vocloud.uws.phases import ACTIVE
 
@@ -47,8 +51,16 @@ def _job(request, kind_name, job_id):
 
 @login_required
 def home(request):
-    jobs = Job.objects.filter(owner=request.user).order_by("-creation_time")[:10]
-    return render(request, "portal/home.html", {"jobs": jobs, "kinds": KINDS.values()})
+    # The labelling loop first: the user's sessions, then their jobs, then the rest.
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "sessions": overview.recent_sessions(request.user),
+            "jobs": overview.recent_jobs(request.user),
+            "kinds": overview.kinds_for_home(),
+        },
+    )
 
 
 @login_required
@@ -81,11 +93,25 @@ def new_job(request, kind):
     return _new_job(request, kind)
 
 
+def _initial(request, kind: Kind) -> dict:
+    """Initial values to "run again with these parameters": ``?from=<one of the user's jobs>``."""
+    source = request.GET.get("from", "")
+    if not source or request.method != "GET":
+        return {}
+    job = Job.objects.filter(owner=request.user, kind=kind.name, job_id=source[:64]).first()
+    if job is None:
+        messages.warning(request, "That job is not one of yours; the form shows the defaults.")
+        return {}
+    again = "; files must be uploaded again" if job.uploads else ""
+    messages.info(request, f"The form holds the parameters of job {job.job_id}{again}.")
+    return initial_from(kind, job)
+
+
 @csrf_protect
 def _new_job(request, kind):
     kind_ = _kind(kind)
     form_class = job_form_class(kind_, request.user)
-    form = form_class(request.POST or None, request.FILES or None)
+    form = form_class(request.POST or None, request.FILES or None, initial=_initial(request, kind_))
     refusal = request.upload_handlers[0].refusal if request.method == "POST" else ""
     if refusal:
         form.add_error(None, refusal)
@@ -94,7 +120,9 @@ def _new_job(request, kind):
         if "run" in request.POST:
             values["PHASE"] = "RUN"
         try:
-            job = service.create_job(request.user, kind_, values, files)
+            job = service.create_job(
+                request.user, kind_, values, files, notify=wants_mail(request.user)
+            )
         except UWSError as exc:  # bad values, too large, too many jobs, a full disk
             form.add_error(None, str(exc))
         else:
@@ -113,26 +141,37 @@ def job_detail(request, kind, job_id):
             "job": job,
             "kind": _kind(kind),
             "active": job.phase in ACTIVE,
+            "presentation": render_presentation(present(job, space_for(request.user))),
+            "results": _result_rows(request, job),
+            "presents": job.kind in PRESENTERS,
             "status_url": reverse("portal:job_status", args=[kind, job_id]),
             "uws_url": request.build_absolute_uri(reverse("uws:job", args=[kind, job_id])),
         },
     )
 
 
+def _result_rows(request, job) -> list[dict]:
+    return [
+        {
+            "id": r.result_id,
+            "size": r.size,
+            "size_text": human_size(r.size),
+            "mime_type": r.mime_type,
+            "url": reverse("uws:result", args=[job.kind, job.job_id, r.result_id]),
+            # only tables and spectra go to TOPCAT/SPLAT (a model file or a plot does not)
+            "signed_url": request.build_absolute_uri(links.signed_result_path(r))
+            if _for_vo_tools(r)
+            else None,
+        }
+        for r in job.results.all()
+    ]
+
+
 @login_required
 @require_GET
 def job_status(request, kind, job_id):
     job = _job(request, kind, job_id)
-    results = [
-        {
-            "id": r.result_id,
-            "size": r.size,
-            "mime_type": r.mime_type,
-            "url": reverse("uws:result", args=[kind, job_id, r.result_id]),
-            "signed_url": request.build_absolute_uri(links.signed_result_path(r)),
-        }
-        for r in job.results.all()
-    ]
+    results = _result_rows(request, job)
     return JsonResponse(
         {
             "phase": job.phase,
@@ -145,6 +184,16 @@ def job_status(request, kind, job_id):
             "results": results,
         }
     )
+
+
+VO_TOOL_TYPES = ("votable", "fits")
+VO_TOOL_SUFFIXES = (".vot", ".fits", ".fit", ".fits.gz", ".fit.gz")
+
+
+def _for_vo_tools(result) -> bool:
+    return any(
+        t in result.mime_type.lower() for t in VO_TOOL_TYPES
+    ) or result.path.lower().endswith(VO_TOOL_SUFFIXES)
 
 
 @login_required
@@ -178,6 +227,7 @@ def kind_detail(request, kind):
         "portal/kind_detail.html",
         {
             "kind": kind_,
+            "parameters": parameter_rows(kind_),
             "jobs_url": request.build_absolute_uri(reverse("uws:jobs", args=[kind_.name])),
             "service_url": request.build_absolute_uri(
                 reverse("uws:jobs", args=[kind_.name])

@@ -52,6 +52,8 @@ class Job(models.Model):
     heartbeat = models.DateTimeField(null=True, blank=True)
     # QUEUED, but its message could not be sent (broker down): the janitor sends it again.
     unsent = models.BooleanField(default=False, db_index=True)
+    # Mail the owner when the job ends (started from the portal by someone who asked for it).
+    notify = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-creation_time", "-id"]

@@ -3,13 +3,16 @@
 Nothing else in the code base assigns ``Job.phase``. An error message stored with a phase
 is what the owner reads (errorSummary, ``/error``, the portal): it passes through
 :func:`services.messages.for_user` here, once; the traceback stays in ``error_detail``
-(staff only, in the admin) and the job's log.
+(staff only, in the admin) and the job's log. A move into a final phase of a job whose
+``notify`` is set mails its owner once the change is committed (:mod:`vocloud.accounts.notify`).
 """
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from services.messages import for_user
+from vocloud.accounts import notify
 from vocloud.uws import events
 from vocloud.uws.models import Job, Phase
 
@@ -53,6 +56,8 @@ def transition(job: Job, target: str, **fields) -> bool:
         job.phase = target
         for name, value in fields.items():
             setattr(job, name, value)
+        if target in FINAL and job.notify:  # the owner asked for a mail (it never raises)
+            transaction.on_commit(lambda: notify.job_ended(job))
     return bool(changed)
 
 

@@ -164,9 +164,16 @@ def _check_job_count(owner) -> None:
 
 
 def create_job(
-    owner, kind: Kind, values: Mapping[str, str], files: Mapping[str, UploadedFile] | None = None
+    owner,
+    kind: Kind,
+    values: Mapping[str, str],
+    files: Mapping[str, UploadedFile] | None = None,
+    notify: bool = False,
 ) -> Job:
-    """Create a PENDING job (QUEUED if PHASE=RUN came with it)."""
+    """Create a PENDING job (QUEUED if PHASE=RUN came with it).
+
+    ``notify``: mail the owner when it ends (portal jobs of users who asked for it).
+    """
     control, params = _split(values)
     files = {name.upper(): f for name, f in (files or {}).items()}
     unknown_files = set(files) - kind.upload_names
@@ -190,6 +197,7 @@ def create_job(
         parameters=params,
         uploads={name: f.name for name, f in files.items()},
         upload_bytes=upload_bytes,
+        notify=notify,
     )
     if "EXECUTIONDURATION" in control:
         job.execution_duration = parse_duration(control["EXECUTIONDURATION"], kind)
