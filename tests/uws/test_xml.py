@@ -133,3 +133,19 @@ def test_a_job_list_names_its_owner_without_a_join(client, alice, completed_job,
     refs = root.findall("{http://www.ivoa.net/xml/UWS/v1.0}jobref")
     assert [ref.findtext("{http://www.ivoa.net/xml/UWS/v1.0}ownerId") for ref in refs] == ["alice"]
     assert not any("JOIN" in q["sql"] for q in queries if "uws_job" in q["sql"])
+
+
+def test_a_running_job_document_reads_no_results(client, alice, schema):
+    """Results are recorded in the step to COMPLETED: a running job's document, which pyvo
+    polls, does not look for any."""
+    job = create_job(alice, KINDS["selftest"], {})
+    for phase in (Phase.QUEUED, Phase.EXECUTING):
+        assert phases.transition(job, phase)
+    url = f"/uws/selftest/async/{job.job_id}"
+    client.get(url, **basic("alice"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **basic("alice"))
+    root = check(schema, response.content)
+    assert root.findtext("{http://www.ivoa.net/xml/UWS/v1.0}phase") == "EXECUTING"
+    assert not any("uws_result" in q["sql"] for q in queries)
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]

@@ -59,6 +59,9 @@ def parameter_elements(job: Job, job_url: str) -> list[Parameter]:
 
 
 def results_model(job: Job, job_url: str) -> Results:
+    # Results are recorded in the step that makes a job COMPLETED: no other phase has any,
+    # and a running job's document (polled by pyvo) is spared the query.
+    found = job.results.all() if job.phase == Phase.COMPLETED else []
     return Results(
         results=[
             ResultReference(
@@ -67,7 +70,7 @@ def results_model(job: Job, job_url: str) -> Results:
                 size=r.size,
                 mime_type=r.mime_type,
             )
-            for r in job.results.all()
+            for r in found
         ]
     )
 
