@@ -164,8 +164,10 @@ class FolderListing:
         lower, dirs = self.lower, self.is_dir
         column = {"size": "sizes", "modified": "mtimes", "type": "kinds"}.get(sort)
         column = getattr(self, column) if column else None
-        if column is None:
-            return sorted(range(len(lower)), key=lambda i: (not dirs[i], lower[i]))
+        if column is None:  # by name: the commonest order, and the first of a new folder
+            folders = [i for i, is_dir in enumerate(dirs) if is_dir]
+            files = [i for i, is_dir in enumerate(dirs) if not is_dir]
+            return sorted(folders, key=lower.__getitem__) + sorted(files, key=lower.__getitem__)
         return sorted(range(len(lower)), key=lambda i: (not dirs[i], column[i], lower[i]))
 
     def matching(self, query: ListingQuery) -> list[int]:
