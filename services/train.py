@@ -42,9 +42,13 @@ MIN_LABELS = 10
 
 
 def _ints(text: str) -> tuple[int, ...]:
-    values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    wrong = "give positive whole numbers separated by commas, e.g. 16,32,64"
+    try:
+        values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError:  # int()'s own words ("invalid literal ...") are not for people
+        raise ValueError(wrong) from None
     if not values or min(values) < 1:
-        raise ValueError("give positive whole numbers separated by commas, e.g. 16,32,64")
+        raise ValueError(wrong)
     return values
 
 
