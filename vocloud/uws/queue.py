@@ -46,8 +46,10 @@ class _WakingConsumer(_RedisConsumer):
                 wanted = self.prefetch - self.outstanding_message_count
                 self.message_cache = self.broker.do_fetch(self.queue_name, wanted)
                 if not self.message_cache:
-                    # Woken by an enqueue, or after the idle timeout as before.
-                    self.broker.client.blpop([wake_key(self.queue_name)], self.timeout / 1000)
+                    # Woken by an enqueue, or after the idle timeout as before (never 0:
+                    # that would block for good).
+                    idle = max(self.timeout, 10) / 1000
+                    self.broker.client.blpop([wake_key(self.queue_name)], idle)
                     return None
             except redis.exceptions.ConnectionError as exc:
                 raise dramatiq.errors.ConnectionClosed(exc) from None
