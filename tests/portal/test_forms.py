@@ -96,7 +96,7 @@ def test_rules_across_fields_are_reported_with_the_field_errors(client, alice, s
         "/jobs/new/train/", {"dataset": "lamost3", "filters": "16,x", "epochs": "0"}
     ).content.decode()
     errors = _errors_beside(page)
-    assert "int()" in errors["filters"]  # the kind's own message, beside its field
+    assert "positive whole numbers separated by commas" in errors["filters"]  # beside its field
     assert "greater than or equal to 1" in errors["epochs"]
     assert "give the label snapshot either as LABELS (upload) or LABELS_FILE" in page
     assert not Job.objects.exists()
