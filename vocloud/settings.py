@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "oauth2_provider",
     "axes",
     "vocloud.accounts",
     "vocloud.uws",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "vocloud.labelling",
     "vocloud.vo",
     "vocloud.portal",
+    "vocloud.api",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("vocloud.accounts.urls")),
     path("uws/", include("vocloud.uws.urls")),
+    path("api/v1/", include("vocloud.api.urls")),
+    # vocloud as an OAuth2/OpenID Connect provider (JupyterHub logs its users in here)
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("files/", include("vocloud.files.urls")),
     path("datasets/", include("vocloud.datasets.urls")),
     path("labelling/", include("vocloud.labelling.urls")),
