@@ -3,12 +3,16 @@
 Scores the dataset with a trained model (``score``), keeps the top ``K`` by the acquisition
 function, and projects them to 2-D (``project``), so that the expert can pick what to label
 next. Results: ``result`` (the projection table: row, path, object, score, x, y), ``scores``
-(every spectrum), ``top-k``, ``arrays``, ``coords``, ``plot`` and ``info``.
+(every spectrum), ``top-k``, ``arrays``, ``coords``, ``plot``, ``info`` and ``summary``
+(JSON: ``collapse``, the verdict of :mod:`services.learning.collapse` on the model's
+predictions for the unlabelled pool, null for regression; what the labelling session
+shows).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -89,4 +93,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         ctx.stage(0.8, 0.2),
     )
     renamed = [dataclasses.replace(r, id="scores") if r.id == "result" else r for r in scored]
-    return [*projected, *renamed]
+    verdict = json.loads((ctx.work_dir / score.COLLAPSE_FILE).read_text())
+    summary = {"collapse": verdict, "acquisition": params.acquisition, "k": params.k}
+    (ctx.results_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return [*projected, *renamed, Result("summary", "summary.json", "application/json")]

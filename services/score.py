@@ -16,6 +16,13 @@ selected spectra in acquisition order), ``arrays`` (.npz: scores, selected indic
 mean prediction, embedding) for ``project``, and ``candidates`` when ``CANDIDATE_CLASS``
 is given (spectra predicted in that class, most confident first).
 
+A classifier's predictions on the pool are checked for collapse (one class for nearly
+every spectrum although the training labels were spread: :mod:`services.learning.collapse`);
+the verdict is in INFO elements of ``result`` and ``top-k`` (``collapsed``: true, false or
+"not judged" for a model without recorded label counts; ``collapse_class``,
+``collapse_k``, ``collapse_n``, ``collapse_share``, ``collapse_label_share`` and, when
+collapsed, the sentence ``collapse``) and in the job's last progress message.
+
 A pool larger than ``SHARD_SIZE`` spectra is split into shards that every free worker of
 the GPU queue scores at once (``plan``, ``run_shard``, ``merge``: see
 :mod:`services.learning.score_parts` for how the shards merge into one result).
@@ -23,22 +30,25 @@ the GPU queue scores at once (``plan``, ``run_shard``, ``merge``: see
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
+from astropy.io.votable import from_table
+from astropy.io.votable.tree import Info
+from astropy.table import Table
 from pydantic import BaseModel, ConfigDict, Field
 
 from services import acquisition
 from services.datasets.store import DatasetName
 from services.jobs import JobContext, JobFailure, Result
 from services.jobs.params import JobOutput
-from services.learning import score_parts
+from services.learning import collapse, score_parts
 from services.learning.candidates import write_candidates
 from services.learning.data import open_user_dataset
 from services.learning.inputs import stream
 from services.learning.labels import labelled_paths
-from services.learning.votable import write_table
 from services.storage.paths import StoragePath
 
 TITLE = "Score a dataset"
@@ -46,6 +56,8 @@ SUMMARY = "MC-dropout predictions and acquisition scores; the spectra to label n
 EXECUTION_DURATION = 6 * 3600
 MAX_EXECUTION_DURATION = 7 * 24 * 3600
 MAX_SHARDS = 1000
+# The collapse verdict of the last merge (JSON, null for regression), for al-round.
+COLLAPSE_FILE = "collapse.json"
 # Batch-aware methods choose among each shard's best spectra by BALD: this many per
 # requested spectrum, and at least MIN_CANDIDATES.
 CANDIDATES_PER_K, MIN_CANDIDATES = 4, 1024
@@ -166,9 +178,11 @@ def merge(params: Parameters, shards: list[dict], ctx: JobContext) -> list[Resul
     part = score_parts.read_parts([_part_path(ctx, shard) for shard in shards])
     if len(part.embedding) != dataset.n_spectra:
         raise JobFailure("the dataset changed while it was scored; run the job again")
-    selected = score_parts.select(
-        part, params.acquisition, params.k, params.seed, np.load(_pool_path(ctx))
-    )
+    pool = np.load(_pool_path(ctx))
+    selected = score_parts.select(part, params.acquisition, params.k, params.seed, pool)
+    verdict = _collapse(part, pool, params.model)
+    infos = _collapse_infos(verdict)
+    (ctx.work_dir / COLLAPSE_FILE).write_text(json.dumps(verdict))
     rank = np.full(dataset.n_spectra, -1, dtype=np.int64)
     rank[selected] = np.arange(selected.size)
     base = {
@@ -177,11 +191,12 @@ def merge(params: Parameters, shards: list[dict], ctx: JobContext) -> list[Resul
         "object": _col(dataset.meta, "object"),
     }
     table = {**base, **part.columns, "selected": rank}
-    write_table(table, ctx.results_dir / "scores.vot", f"{params.acquisition} scores")
-    write_table(
+    _write_table(table, ctx.results_dir / "scores.vot", f"{params.acquisition} scores", infos)
+    _write_table(
         {name: values[selected] for name, values in table.items()},
         ctx.results_dir / "top_k.vot",
         f"top {selected.size} by {params.acquisition}",
+        infos,
     )
     np.savez(
         ctx.results_dir / "arrays.npz",
@@ -197,8 +212,53 @@ def merge(params: Parameters, shards: list[dict], ctx: JobContext) -> list[Resul
     ]
     if params.candidate_class:
         results.append(write_candidates(table, params.candidate_class, ctx.results_dir))
-    ctx.progress(1.0, f"{dataset.n_spectra} scored, {selected.size} selected", force=True)
+    done = f"{dataset.n_spectra} scored, {selected.size} selected"
+    if verdict and verdict["collapsed"]:
+        done += f"; the model looks collapsed to one class ({verdict['class']})"
+    ctx.progress(1.0, done, force=True)
     return results
+
+
+def _collapse(part: score_parts.Scored, pool: np.ndarray, model_dir: Path) -> dict | None:
+    """The collapse verdict on the pool's predicted classes; None for regression or votes."""
+    if "predicted" not in part.columns or "probs" not in part.arrays:
+        return None
+    try:
+        sidecar = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+        counts = sidecar.get("training", {}).get("label_counts") or {}
+    except (OSError, ValueError, AttributeError):
+        counts = {}  # a model from before label counts were recorded: not judged
+    where = "unlabelled spectra" if not pool.all() else "spectra of the dataset"
+    return collapse.detect(part.columns["predicted"][pool], counts, where)
+
+
+def _collapse_infos(verdict: dict | None) -> list[tuple[str, str]]:
+    if verdict is None:
+        return []
+    infos = [
+        (
+            "collapsed",
+            "true" if verdict["collapsed"] else "false" if verdict["judged"] else "not judged",
+        ),
+        ("collapse_class", verdict["class"]),
+        ("collapse_k", str(verdict["k"])),
+        ("collapse_n", str(verdict["n"])),
+        ("collapse_share", f"{verdict['share']}"),
+        ("collapse_label_share", f"{verdict['label_share']}"),
+    ]
+    if verdict["collapsed"]:
+        infos.append(("collapse", verdict["sentence"]))
+    return infos
+
+
+def _write_table(columns: dict, path: Path, description: str, infos: list[tuple[str, str]]) -> None:
+    """A per-spectrum VOTable (as ``services.learning.votable``) with INFO elements."""
+    table = Table(columns)
+    table.meta["description"] = description
+    votable = from_table(table)
+    for name, value in infos:
+        votable.resources[0].infos.append(Info(name=name, value=value))
+    votable.to_xml(str(path))
 
 
 def _pool_path(ctx: JobContext) -> Path:

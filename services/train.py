@@ -12,6 +12,18 @@ expected calibration error (classes), RMSE, PIT and interval coverage (regressio
 vote-fraction RMSE, binomial NLL and coverage (votes), with
 MC-dropout predictions (``MC_SAMPLES`` passes).
 
+Few labels (``REGIME``): a held-out share of fewer than :data:`MIN_HELD_OUT` spectra is too
+small to stop training on (its loss jumps from epoch to epoch) or to measure anything with.
+Below that (``REGIME=auto`` for classes, where it was measured; ``REGIME=fixed`` for any
+task) the job trains on every label for a fixed schedule (at least ``EPOCHS`` epochs and
+:data:`FIXED_MIN_STEPS` gradient steps), with weight decay ``WEIGHT_DECAY / N`` on the
+dense layers (DBAL: lambda is proportional to 1/N) and balanced class weights.
+``metrics.json`` then says ``"validation": "not measured: too few labels"`` with
+``n_validation`` 0, and ``result`` holds the predictions on the labelled spectra (a fit,
+not a validation; no ``calibration``). In both regimes a classifier's predictions on all
+labelled spectra are checked for collapse (one class for nearly everything,
+:mod:`services.learning.collapse`): ``metrics.json`` has ``collapse`` and ``label_counts``.
+
 Results: ``result`` (the validation predictions, VOTable), ``model`` (.keras) and
 ``model-info`` (its JSON sidecar: grid, classes, training), ``metrics`` (JSON),
 ``learning-curve`` and, for classes, ``calibration`` (HTML plots). A later ``score`` job
@@ -29,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.datasets.store import DatasetName
 from services.jobs import JobContext, Result, Upload
-from services.learning import metrics, plots
+from services.learning import collapse, metrics, plots
 from services.learning.data import labelled_inputs, open_user_dataset
 from services.learning.votable import write_table
 from services.storage.paths import StoragePath
@@ -39,6 +51,17 @@ SUMMARY = "Train an MC-dropout CNN on a dataset and a label snapshot; validation
 EXECUTION_DURATION = 6 * 3600
 MAX_EXECUTION_DURATION = 7 * 24 * 3600
 MIN_LABELS = 10
+# Below this many held-out spectra REGIME=auto trains without a validation set: a 95 %
+# interval of an accuracy on 30 spectra is already ±0.18 wide (the pages' own warning
+# threshold, vocloud.labelling.validation.MIN_VALIDATION), and benchmarks/few_labels.py
+# measured early stopping on 2-18 held-out spectra collapsing 2-4 of 6 runs at 10-90
+# labels (pool accuracy 0.29-0.44) where the fixed schedule collapsed none (0.75-0.96).
+MIN_HELD_OUT = 30
+# The fixed schedule runs at least this many gradient steps (a few labels fill one batch:
+# EPOCHS epochs alone would be EPOCHS steps).
+FIXED_MIN_STEPS = 200
+MAX_FIXED_EPOCHS = 2000
+NOT_MEASURED = "not measured: too few labels"
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -50,6 +73,11 @@ def _ints(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise ValueError(wrong)
     return values
+
+
+# The base coefficient c of the fixed regime's weight decay c / N (DBAL: lambda ~ 1/N);
+# chosen with benchmarks/few_labels.py --weight-decay.
+WEIGHT_DECAY = 1.0
 
 
 class Parameters(BaseModel):
@@ -112,6 +140,20 @@ class Parameters(BaseModel):
     class_weights: bool = Field(
         True, description="Weigh classes against imbalance.", title="Weigh classes"
     )
+    regime: Literal["auto", "fixed", "early_stopping"] = Field(
+        "auto",
+        description="fixed: train on all labels for a fixed schedule with weight decay / N, "
+        "no validation; early_stopping: hold out a validation share and stop on its loss; "
+        f"auto: fixed for classes when fewer than {MIN_HELD_OUT} spectra would be held out.",
+        title="Training regime",
+    )
+    weight_decay: float = Field(
+        WEIGHT_DECAY,
+        ge=0,
+        le=1000,
+        description="Fixed regime: L2 weight decay of the dense layers is this / N labels.",
+        title="Weight decay c (of c / N)",
+    )
     mc_samples: int = Field(
         20,
         ge=2,
@@ -138,6 +180,22 @@ class Parameters(BaseModel):
         return self
 
 
+def regime_for(params: Parameters, n_labels: int) -> str:
+    """The regime a job with ``n_labels`` labels trains in: "fixed" or "early_stopping"."""
+    if params.regime != "auto":
+        return params.regime
+    if params.task != "classification":
+        return "early_stopping"  # measured for classes only (benchmarks/few_labels.py)
+    held_out = round(params.validation_fraction * n_labels)
+    return "fixed" if held_out < MIN_HELD_OUT else "early_stopping"
+
+
+def fixed_epochs(params: Parameters, n_labels: int) -> int:
+    """Epochs of the fixed schedule: ``EPOCHS``, or more to reach :data:`FIXED_MIN_STEPS`."""
+    steps_per_epoch = -(-n_labels // params.batch_size)
+    return min(MAX_FIXED_EPOCHS, max(params.epochs, -(-FIXED_MIN_STEPS // steps_per_epoch)))
+
+
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
     """Train, validate with MC dropout, save the model and the plots."""
     ctx.progress(0.0, "reading the dataset and labels", force=True)
@@ -153,6 +211,10 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         "regression": lambda: models.Head.heteroscedastic(params.target),
         "votes": lambda: models.Head.binomial(data.classes),
     }[params.task]()
+    n_labels = len(data.y)
+    regime = regime_for(params, n_labels)
+    fixed = regime == "fixed"
+    weight_decay = params.weight_decay / n_labels if fixed else 0.0
     model = models.build_spectrum_cnn(
         dataset.grid.n_pix,
         head,
@@ -161,38 +223,53 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         dense=params.dense,
         dropout=params.dropout,
         learning_rate=params.learning_rate,
+        weight_decay=weight_decay,
         seed=params.seed,
     )
-    train, val = data.split(params.validation_fraction, params.seed)
+    if fixed:
+        train, val = np.arange(n_labels), np.arange(0)
+    else:
+        train, val = data.split(params.validation_fraction, params.seed)
     history = models.fit(
         model,
         data.x[train],
         data.y[train],
-        validation_data=(data.x[val], data.y[val]),
-        epochs=params.epochs,
+        validation_data=None if fixed else (data.x[val], data.y[val]),
+        epochs=fixed_epochs(params, n_labels) if fixed else params.epochs,
         batch_size=params.batch_size,
         patience=params.patience,
+        early_stopping=not fixed,
         class_weight="balanced"
         if params.class_weights and params.task == "classification"
         else None,
         seed=params.seed,
         progress=lambda f, m: ctx.progress(0.05 + 0.8 * f, m),
     )
-    ctx.progress(0.87, "validating with MC dropout", force=True)
-    out = models.mc_predict(
-        model, data.x[val], T=params.mc_samples, seed=params.seed, return_embedding=False
-    )
-    summary = (
-        _validate_votes(out, data, val, ctx.results_dir)
-        if params.task == "votes"
-        else _validate(out, data, val, ctx.results_dir)
-    )
+    ctx.progress(0.87, "predicting with MC dropout", force=True)
+    if fixed:
+        summary = _fit_only(models, model, params, data, ctx.results_dir)
+    else:
+        out = models.mc_predict(
+            model, data.x[val], T=params.mc_samples, seed=params.seed, return_embedding=False
+        )
+        summary = (
+            _validate_votes(out, data, val, ctx.results_dir)
+            if params.task == "votes"
+            else _validate(out, data, val, ctx.results_dir)
+        )
+        summary["validation"] = f"held out: {val.size} spectra"
+        if params.task == "classification":
+            summary["collapse"] = _collapse(models, model, params, data)
     summary.update(
-        n_labelled=len(data.y),
+        n_labelled=n_labels,
         n_train=int(train.size),
         n_validation=int(val.size),
         epochs_run=len(history.get("loss", [])),
+        regime=regime,
+        weight_decay=weight_decay,
     )
+    if params.task == "classification":
+        summary["label_counts"] = _label_counts(data)
     models.save_model(
         model,
         ctx.results_dir / "model.keras",
@@ -216,7 +293,53 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         f"Learning curve: {params.dataset}, {params.target}",
     )
     ctx.progress(1.0, _headline(summary), force=True)
-    return _results(params.task)
+    return _results(params.task, fixed)
+
+
+def _label_counts(data) -> dict[str, int]:
+    counts = np.bincount(data.y, minlength=len(data.classes))  # [C]
+    return {name: int(c) for name, c in zip(data.classes, counts, strict=True)}
+
+
+def _collapse(models, model, params: Parameters, data) -> dict:
+    """The collapse check on the MC-mean predictions of every labelled spectrum."""
+    out = models.mc_predict(
+        model, data.x, T=params.mc_samples, seed=params.seed, return_embedding=False
+    )
+    probs = np.exp(out["log_probs"].astype(np.float64)).mean(axis=0)  # [n_labelled, C]
+    predicted = np.array(data.classes)[probs.argmax(axis=1)]
+    return collapse.detect(predicted, _label_counts(data), "labelled spectra")
+
+
+def _fit_only(models, model, params: Parameters, data, results: Path) -> dict:
+    """Fixed regime: no validation; the predictions on the labelled spectra, and collapse."""
+    out = models.mc_predict(
+        model, data.x, T=params.mc_samples, seed=params.seed, return_embedding=False
+    )
+    found: dict = {"validation": NOT_MEASURED}
+    columns: dict[str, np.ndarray] = {"path": data.paths}
+    if "log_probs" in out:
+        probs = np.exp(out["log_probs"].astype(np.float64)).mean(axis=0)  # [n, C]
+        names = np.array(data.classes)
+        predicted = names[probs.argmax(axis=1)]
+        columns |= {"label": names[data.y], "predicted": predicted}
+        columns["confidence"] = probs.max(axis=1)
+        if params.task == "classification":
+            found["collapse"] = collapse.detect(predicted, _label_counts(data), "labelled spectra")
+    elif "means" in out:
+        means, log_vars = out["means"].astype(np.float64), out["log_vars"].astype(np.float64)
+        columns |= {"truth": data.y, "mean": means.mean(axis=0)}  # [n]
+        columns["sigma"] = np.sqrt(means.var(axis=0) + np.exp(log_vars).mean(axis=0))
+    else:
+        mean = out["probs"].astype(np.float64).mean(axis=0)  # [n, Q]
+        for q, name in enumerate(data.classes):
+            columns[f"{name}_fraction"] = mean[:, q]
+    write_table(
+        columns,
+        results / "labelled.vot",
+        "predictions on the training labels (MC-dropout mean): a fit, not a validation",
+    )
+    return found
 
 
 def _validate(out: dict, data, val: np.ndarray, results: Path) -> dict:
@@ -269,6 +392,13 @@ def _validate_votes(out: dict, data, val: np.ndarray, results: Path) -> dict:
 
 
 def _headline(summary: dict) -> str:
+    warning = summary.get("collapse", {}).get("collapsed", False)
+    if summary.get("validation") == NOT_MEASURED:
+        text = (
+            f"trained on all {summary['n_labelled']} labels for {summary['epochs_run']} "
+            "epochs; validation not measured: too few labels"
+        )
+        return text + ("; the model looks collapsed to one class" if warning else "")
     if "accuracy" in summary:
         return f"validation accuracy {summary['accuracy']:.3f}, ECE {summary['ece']:.3f}"
     if "rmse_fraction" in summary:
@@ -276,15 +406,16 @@ def _headline(summary: dict) -> str:
     return f"validation RMSE {summary['rmse']:.4g}"
 
 
-def _results(task: str) -> list[Result]:
+def _results(task: str, fixed: bool = False) -> list[Result]:
+    table = "labelled.vot" if fixed else "validation.vot"
     found = [
-        Result("result", "validation.vot", "application/x-votable+xml"),
+        Result("result", table, "application/x-votable+xml"),
         Result("model", "model.keras", "application/octet-stream"),
         Result("model-info", "model.json", "application/json"),
         Result("metrics", "metrics.json", "application/json"),
         Result("learning-curve", "learning_curve.html", "text/html"),
         Result("history", "history.json", "application/json"),
     ]
-    if task == "classification":
+    if task == "classification" and not fixed:
         found.append(Result("calibration", "calibration.html", "text/html"))
     return found

@@ -29,17 +29,27 @@ def compile_for_head(model: keras.Model, head: Head, learning_rate: float = 1e-3
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=head.loss(), metrics=metrics)
 
 
+def _l2(weight_decay: float) -> keras.regularizers.Regularizer | None:
+    return keras.regularizers.L2(weight_decay) if weight_decay > 0 else None
+
+
 def _stochastic_output(
-    x, head: Head, dropout: float, concrete: bool, seed: int | None
+    x, head: Head, dropout: float, concrete: bool, seed: int | None, weight_decay: float = 0.0
 ) -> keras.KerasTensor:
-    """Dropout then the head's output layer: MCDropout + Dense, or ConcreteDropout(Dense)."""
+    """Dropout then the head's output layer: MCDropout + Dense, or ConcreteDropout(Dense).
+
+    ``weight_decay`` is an L2 penalty on the output kernel (MCDropout only: concrete dropout
+    has its own ``weight_regularizer``).
+    """
     if concrete:
         dense = layers.Dense(head.n_outputs)
         return ConcreteDropout(
             dense, seed=seed, init_min=dropout, init_max=dropout, name=head.output_name
         )(x)
     x = MCDropout(dropout, seed=seed, name="mc_dropout")(x)
-    return head.output_layer()(x)
+    output = head.output_layer()
+    output.kernel_regularizer = _l2(weight_decay)  # read when the layer builds, below
+    return output(x)
 
 
 def build_spectrum_cnn(
@@ -54,6 +64,7 @@ def build_spectrum_cnn(
     bn_momentum: float = 0.9,
     concrete_dropout: bool = False,
     learning_rate: float = 1e-3,
+    weight_decay: float = 0.0,
     seed: int | None = None,
 ) -> keras.Model:
     """A 1-D Bayesian CNN for spectra on a common grid.
@@ -84,6 +95,12 @@ def build_spectrum_cnn(
         Learn the dropout rate (:class:`ConcreteDropout`) instead of a fixed one.
     learning_rate : float
         Adam learning rate.
+    weight_decay : float
+        L2 penalty ``weight_decay * sum(W**2)`` on the kernels of the embedding and output
+        layers, added to the mean loss per example. Gal & Ghahramani's MC-dropout prior gives
+        ``weight_decay = l**2 (1 - p) / (2 N tau)``, i.e. proportional to 1/N for N training
+        examples (the DBAL experiments use ``c / N``); 0 (default) adds none. The conv
+        kernels are left alone: BatchNorm after them makes their scale irrelevant.
     seed : int or None
         If given, :func:`keras.utils.set_random_seed` is called first (global Python,
         NumPy and backend RNGs): the same seed gives the same initial weights and dropout
@@ -108,8 +125,10 @@ def build_spectrum_cnn(
         x = layers.ReLU()(x)
         x = layers.MaxPooling1D(pool_size)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(dense, activation="relu", name="embedding")(x)
-    out = _stochastic_output(x, head, dropout, concrete_dropout, seed)
+    x = layers.Dense(
+        dense, activation="relu", kernel_regularizer=_l2(weight_decay), name="embedding"
+    )(x)
+    out = _stochastic_output(x, head, dropout, concrete_dropout, seed, weight_decay)
     model = keras.Model(flux, out, name="spectrum_cnn")
     compile_for_head(model, head, learning_rate)
     return model

@@ -1,4 +1,12 @@
-"""Training with early stopping on the validation loss and progress reporting."""
+"""Training, with early stopping on the validation loss or on a fixed schedule, and progress
+reporting.
+
+Early stopping needs a validation set large enough for its loss to mean something: with
+tens of labels a held-out 20 % is a handful of spectra, whose loss jumps from epoch to epoch
+and stops training at random (and sometimes on a model that calls everything one class).
+``early_stopping=False`` trains on every example for ``epochs`` epochs instead (the DBAL
+regime of Gal, Islam & Ghahramani 2017: fixed schedule, weight decay scaled by 1/N).
+"""
 
 from __future__ import annotations
 
@@ -64,12 +72,14 @@ def fit(
     epochs: int = 50,
     batch_size: int = 64,
     patience: int = 5,
+    early_stopping: bool = True,
     class_weight: dict[int, float] | Literal["balanced"] | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
     progress_per_batch: bool = False,
 ) -> dict[str, list[float]]:
-    """Train ``model`` with early stopping on the validation loss (best weights restored).
+    """Train ``model`` with early stopping on the validation loss (best weights restored),
+    or for a fixed number of epochs on every example.
 
     Parameters
     ----------
@@ -80,9 +90,13 @@ def fit(
     y : ndarray
         Targets: class indices (n,), real values (n,), or votes (n, Q, 2).
     validation_data : (x_val, y_val), optional
-        Default: a seeded random ``validation_fraction`` of ``x``.
+        Default: a seeded random ``validation_fraction`` of ``x`` when ``early_stopping``,
+        none otherwise (then the history has no ``val_`` series).
     epochs, batch_size, patience : int
         Maximum epochs, batch size, epochs without improvement before stopping.
+    early_stopping : bool
+        Stop on the validation loss; False runs all ``epochs`` (a validation set, when
+        given, is only evaluated).
     class_weight : dict or "balanced", optional
         Per-class loss weights; "balanced" computes ``n / (C * n_c)`` from ``y``.
     seed : int, optional
@@ -98,18 +112,21 @@ def fit(
     x, y = np.asarray(x, dtype=np.float32), np.asarray(y)
     check_finite(x, "training input")
     check_finite(y.astype(np.float64), "training target")
-    if validation_data is None:
+    if validation_data is None and early_stopping:
         (x, y), validation_data = _split(x, y, validation_fraction, seed)
-    check_finite(np.asarray(validation_data[0], dtype=np.float32), "validation input")
+    if validation_data is not None:
+        check_finite(np.asarray(validation_data[0], dtype=np.float32), "validation input")
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight must be a dict or 'balanced', not {class_weight!r}")
         class_weight = balanced_class_weights(y, model.outputs[0].shape[-1])
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.EarlyStopping("val_loss", patience=patience, restore_best_weights=True)
-    ]
+    callbacks: list[keras.callbacks.Callback] = []
+    if early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping("val_loss", patience=patience, restore_best_weights=True)
+        )
     if progress is not None:
         callbacks.append(ProgressCallback(progress, epochs, progress_per_batch))
     history = model.fit(
@@ -124,9 +141,7 @@ def fit(
     )
     if progress is not None:
         progress(1.0, f"training finished after {len(history.epoch)} epochs")
-    logger.info(
-        "trained %d epochs, best val_loss %.4g",
-        len(history.epoch),
-        min(history.history["val_loss"]),
-    )
+    losses = history.history.get("val_loss") or history.history["loss"]
+    which = "val_loss" if "val_loss" in history.history else "training loss"
+    logger.info("trained %d epochs, best %s %.4g", len(history.epoch), which, min(losses))
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}

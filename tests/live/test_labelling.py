@@ -254,8 +254,8 @@ def test_a_lasso_shows_the_selected_spectra_and_labels_the_included_ones(
     assert f"{unseen} of them were not on screen" in page.inner_text("#message")
     assert page.evaluate(LABELS_JS) == included
     assert f"labelled without a view\t{unseen}" in page.inner_text("#counts")
-    page.click("#page-next")  # the rest of the selection, seen now
-    page.wait_for_selector(f".thumb >> nth={unseen - 1}")
+    page.click("#page-next")  # the next page of the selection, seen now
+    page.wait_for_selector(f".thumb >> nth={min(unseen, 12) - 1}")
     page.keyboard.press("u")
     page.wait_for_selector(f"#message:has-text('Undone ({included} spectra)')")
     assert page.evaluate(LABELS_JS) == 0
@@ -305,16 +305,18 @@ def test_a_second_round_appears_in_the_history_plot(labelling, platform, page, t
     page.click("#start-round button[type=submit]")
     page.wait_for_selector("text=Round 2: training on")
     status = wait_ready(portal, platform, session_id, 2)
-    assert status["n_labels"] > 15 and status["metrics"]["accuracy"] > 0
+    # Tens of labels: trained on all of them for a fixed schedule, nothing held out, so no
+    # accuracy to show (services/train.py's few-label regime), and the page says why.
+    assert status["n_labels"] > 15 and "accuracy" not in status["metrics"]
+    assert status["validation"] is None and status["validation_note"].startswith("Not measured")
     # the open session page reloads itself when the round is ready (static/labelling/
     # session.js): wait for that instead of navigating, which would race with it
     page.wait_for_selector("tr[data-round='2'][data-ready='1']", timeout=60_000)
-    page.wait_for_function("() => Bokeh.documents.length > 0")
-    n_points = page.evaluate(
-        """() => Bokeh.documents[0].get_model_by_name('history').renderers[0]
-             .data_source.data.x.length"""
-    )
-    assert n_points == 2
+    row = page.inner_text("tr[data-round='2']")
+    assert "Not measured: too few labels" in row, row
+    assert page.locator("[data-root-id]").count() == 0 or not page.evaluate(
+        "() => window.Bokeh && Bokeh.documents.some(d => d.get_model_by_name('history'))"
+    )  # no history plot of numbers that were never measured
     page.screenshot(path=f"{screenshot_dir(tmp_path)}/labelling-session.png", full_page=True)
 
 

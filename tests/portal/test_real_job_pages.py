@@ -47,7 +47,8 @@ def test_a_real_ingestion_and_training_are_presented(client, alice, tmp_path):
     ctx = JobContext("d", tmp_path / "dataset-job", user_root=space.root)
     dataset_kind.run(dataset_kind.Parameters(name="toy", folders="toy", normalisation="none"), ctx)
     values = {"DATASET": "toy", "LABELS_FILE": "toy.labels.csv", "EPOCHS": "3",
-              "FILTERS": "4", "KERNEL_SIZES": "5", "DENSE": "8", "MC_SAMPLES": "4"}  # fmt: skip
+              "FILTERS": "4", "KERNEL_SIZES": "5", "DENSE": "8", "MC_SAMPLES": "4",
+              "REGIME": "early_stopping"}  # fmt: skip
     train = _run(service.create_job(alice, KINDS["train"], values), alice)
 
     client.force_login(alice)

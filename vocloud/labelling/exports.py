@@ -81,7 +81,8 @@ def sample_table(sample: dict, states: dict, numeric: bool = False) -> dict[str,
         "uncertainty": np.asarray(sample["score"], dtype=np.float64),
         "prediction": np.asarray(prediction_text(sample)).astype(str),
         **_spread(sample),
-        "label": np.array(labels, dtype=str),
+        # At least 8 characters wide: an all-empty column would be char arraysize="1".
+        "label": np.array(labels, dtype=f"U{max([8, *map(len, labels)])}"),
     }
 
 

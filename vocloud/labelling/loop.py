@@ -234,6 +234,8 @@ def status(round_: Round) -> dict:
     """What the round is doing, for the pages (JSON-ready); never raises for lost jobs.
 
     ``failed`` is "" or the sentence saying why the round cannot finish (see retry_round).
+    ``validation_note`` says why there is no validation number (too few labels);
+    ``warning`` is "" or the sentence saying the model looks collapsed to one class.
     """
     not_started = ""
     try:
@@ -250,4 +252,8 @@ def status(round_: Round) -> dict:
         "failed": failure(round_) or not_started,
         "metrics": round_.metrics,
         "validation": validation.summary(round_.metrics),
+        "validation_note": validation.note(round_.metrics),
+        "warning": validation.warning(
+            round_.metrics, validation.pool_collapse(round_.round_job) if ready else None
+        ),
     }

@@ -2,19 +2,60 @@
 interval for an accuracy, and a warning when the validation set is too small to mean much.
 
 The train job holds out a share of the labels (``n_validation`` spectra); early rounds have
-few labels, so an accuracy of 0.14 may rest on 7 spectra.
+few labels, so an accuracy of 0.14 may rest on 7 spectra. With fewer still the job holds out
+nothing (its fixed regime, ``n_validation`` 0): then there is no number to show, only
+:func:`note`. :func:`warning` says when the round's model looks collapsed to one class,
+judged on the unlabelled pool once the al-round job has scored it, else on the labels.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 from services.learning.metrics import proportion_interval
+from vocloud.uws import storage
+from vocloud.uws.models import Job, Phase
 
 CONFIDENCE = 0.95
 # Below this many validation spectra a 95 % interval of an accuracy is wider than ±0.18:
 # the number tells the expert little about the model.
 MIN_VALIDATION = 30
+
+
+def note(metrics: dict) -> str:
+    """Why a round has no validation number (the fixed regime), or ""."""
+    if not isinstance(metrics, dict):
+        return ""
+    if metrics.get("n_validation") == 0 or str(metrics.get("validation", "")).startswith(
+        "not measured"
+    ):
+        n = metrics.get("n_labelled")
+        labels = f"all {n} labels" if isinstance(n, int) else "all labels"
+        return f"Not measured: too few labels to hold out a validation set ({labels} trained on)."
+    return ""
+
+
+def pool_collapse(job: Job | None) -> dict | None:
+    """The collapse verdict of a COMPLETED al-round job on the unlabelled pool, if any."""
+    if job is None or job.phase != Phase.COMPLETED:
+        return None
+    try:
+        found = json.loads((storage.results_dir(job.job_id) / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None  # an al-round from before the check, or its results are gone
+    verdict = found.get("collapse") if isinstance(found, dict) else None
+    return verdict if isinstance(verdict, dict) else None
+
+
+def warning(metrics: dict, pool: dict | None = None) -> str:
+    """The collapse sentence of a round: from the pool's verdict when there is one (what
+    matters for the spectra it selects), else from the training job's, else ""."""
+    trained = metrics.get("collapse") if isinstance(metrics, dict) else None
+    verdict = pool if pool is not None else trained
+    if isinstance(verdict, dict) and verdict.get("collapsed") is True:
+        return str(verdict.get("sentence") or "The model looks collapsed to one class.")
+    return ""
 
 
 def summary(metrics: dict) -> dict | None:

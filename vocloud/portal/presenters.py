@@ -269,10 +269,34 @@ def _votes(metrics: dict, table: Rows | None) -> dict:
     return found
 
 
+def _not_measured(metrics: dict) -> bool:
+    """A job of the fixed regime: every label trained on, no validation set."""
+    return metrics.get("n_validation") == 0 or str(metrics.get("validation", "")).startswith(
+        "not measured"
+    )
+
+
+def _collapse_sentence(verdict) -> str:
+    if isinstance(verdict, dict) and verdict.get("collapsed") is True:
+        return str(verdict.get("sentence") or "The model looks collapsed to one class.")
+    return ""
+
+
 def train(job: Job, files: ResultFiles, space: UserSpace) -> Presentation:
     metrics = files.json("metrics") or {}
-    table = files.votable("result", limit=MAX_VALIDATION_ROWS)
     task = job.parameters.get("TASK", "classification")
+    collapse = _collapse_sentence(metrics.get("collapse"))
+    if _not_measured(metrics):
+        # the result table holds predictions on the training labels: a fit, never shown
+        # as if it were a validation
+        facts = {
+            k: metrics[k] for k in ("n_labelled", "epochs_run") if isinstance(metrics.get(k), int)
+        }
+        context = {"task": task, "not_measured": True, "facts": facts, "collapse": collapse,
+                   "weight_decay": metrics.get("weight_decay"),
+                   "learning_curve": _learning_curve(files)}  # fmt: skip
+        return Presentation("train.html", context)
+    table = files.votable("result", limit=MAX_VALIDATION_ROWS)
     if task == "regression":
         found = _regression(metrics, table)
     elif task == "votes":
@@ -285,6 +309,7 @@ def train(job: Job, files: ResultFiles, space: UserSpace) -> Presentation:
         if isinstance(metrics.get(key), int)
     }
     context = {**found, "facts": facts, "learning_curve": _learning_curve(files)}
+    context["collapse"] = collapse
     return Presentation("train.html", context)
 
 
@@ -311,10 +336,26 @@ def _thumbnails(space: UserSpace, dataset_name: str, rows: np.ndarray, paths: np
     return out
 
 
+def pool_prediction(infos: list[tuple[str, str]]) -> dict | None:
+    """The score job's collapse check (INFO elements of its tables) for templates: the most
+    predicted class with its share of the pool, n and interval, and the warning sentence."""
+    found = dict(infos)
+    try:
+        k, n = int(found["collapse_k"]), int(found["collapse_n"])
+    except (KeyError, ValueError):
+        return None
+    if not 0 <= k <= n or n == 0:
+        return None
+    return {"class": found.get("collapse_class", ""), **proportion(k, n),
+            "collapsed": found.get("collapsed") == "true",
+            "sentence": found.get("collapse", "")}  # fmt: skip
+
+
 def candidates(job: Job, files: ResultFiles, space: UserSpace) -> Presentation:
     table = files.votable("top-k", limit=TOP_CANDIDATES)
     if table is None or not len(table):
         return Presentation("candidates.html", {"candidates": []})
+    prediction = pool_prediction(table.infos)
     rows = table.floats("row")
     paths = table.text("path") if "path" in table.colnames else np.array([""] * len(table))
     thumbs = (
@@ -344,6 +385,7 @@ def candidates(job: Job, files: ResultFiles, space: UserSpace) -> Presentation:
         "total": int(total.group(1)) if total else None,
         "acquisition": job.parameters.get("ACQUISITION", "bald"),
         "sparkline": {"width": 120, "height": 32},
+        "pool_prediction": prediction,
     }
     return Presentation("candidates.html", context)
 

@@ -70,28 +70,34 @@ def read_rows(path: Path, limit: int | None = None, columns: set[str] | None = N
     VOTableUnreadable
         If the file is not well-formed XML.
     """
-    found = Rows()
-    keep: list[bool] | None = None
     try:
-        for _event, element in iterparse(str(path), events=("end",)):
-            tag = _tag(element)
-            if tag == "FIELD":
-                found.fields.append(element.get("name") or element.get("ID") or "")
-            elif tag == "INFO":
-                found.infos.append((element.get("name", ""), element.get("value", "")))
-            elif tag == "DESCRIPTION" and not found.description:
-                found.description = (element.text or "").strip()[:500]
-            elif tag == "TR":
-                if keep is None:
-                    keep = [columns is None or f in columns for f in found.fields]
-                cells = [(td.text or "") for td in element if _tag(td) == "TD"]
-                cells += [""] * (len(found.fields) - len(cells))
-                found.rows.append([c if k else "" for c, k in zip(cells, keep, strict=False)])
-                element.clear()
-                if limit is not None and len(found.rows) >= limit:
-                    break
-            elif tag == "TABLE":
-                break  # the first table only
+        # An open file of our own: iterparse leaves its own open when the loop stops early.
+        with open(path, "rb") as source:
+            return _read(source, limit, columns)
     except ParseError as exc:
         raise VOTableUnreadable(f"{path.name}: not well-formed XML") from exc
+
+
+def _read(source, limit: int | None, columns: set[str] | None) -> Rows:
+    found = Rows()
+    keep: list[bool] | None = None
+    for _event, element in iterparse(source, events=("end",)):
+        tag = _tag(element)
+        if tag == "FIELD":
+            found.fields.append(element.get("name") or element.get("ID") or "")
+        elif tag == "INFO":
+            found.infos.append((element.get("name", ""), element.get("value", "")))
+        elif tag == "DESCRIPTION" and not found.description:
+            found.description = (element.text or "").strip()[:500]
+        elif tag == "TR":
+            if keep is None:
+                keep = [columns is None or f in columns for f in found.fields]
+            cells = [(td.text or "") for td in element if _tag(td) == "TD"]
+            cells += [""] * (len(found.fields) - len(cells))
+            found.rows.append([c if k else "" for c, k in zip(cells, keep, strict=False)])
+            element.clear()
+            if limit is not None and len(found.rows) >= limit:
+                break
+        elif tag == "TABLE":
+            break  # the first table only
     return found
