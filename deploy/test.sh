@@ -15,6 +15,8 @@ apt_install() {  # install Debian packages when root (CI), else leave the tests 
 }
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v stilts >/dev/null 2>&1 || apt_install --no-install-recommends stilts
+# JupyterHub's users' servers run in bubblewrap sandboxes (deploy/jupyterhub).
+command -v bwrap >/dev/null 2>&1 || apt_install --no-install-recommends bubblewrap
 # deploy/nginx/vocloud.conf is checked with `nginx -t`.
 [ -x /usr/sbin/nginx ] || apt_install --no-install-recommends nginx-light
 .venv/bin/ruff check .

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.utils.csp import CSP
 
+from vocloud.accounts.oidc_key import OIDC_PRIVATE_KEY
 from vocloud.env import (
     check_fetch_allow,
     database_from_url,
@@ -208,6 +209,39 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# --- vocloud as an OAuth2 / OpenID Connect provider (JupyterHub: deploy/jupyterhub) -------
+# Authorization code with PKCE (S256) only; the ID tokens' RSA key comes from
+# VOCLOUD_OIDC_RSA_KEY(_FILE) or is made once in DATA_DIR (vocloud/accounts/oidc_key.py).
+# Access tokens are kept as their SHA-256 only. The issuer is the address the request came
+# to (https behind nginx, through SECURE_PROXY_SSL_HEADER).
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_PRIVATE_KEY,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_VALIDATOR_CLASS": "vocloud.accounts.oidc.VocloudValidator",
+    "SCOPES": {
+        "openid": "Know who you are on this platform",
+        "profile": "Your user name and full name",
+        "vocloud": "Use the platform as you: your files, datasets and jobs",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    # Behind HTTPS a client's callback must be https too (the code must not travel in clear).
+    "ALLOWED_REDIRECT_URI_SCHEMES": (
+        ["https"] if envbool("VOCLOUD_HTTPS", False) else ["http", "https"]
+    ),
+    # A notebook's VOCLOUD_TOKEN lives this long; JupyterHub refreshes it at the next spawn.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": envint("VOCLOUD_OAUTH_ACCESS_TOKEN_SECONDS", 12 * 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 86400,  # a month away from the hub: log in again
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
 
 # --- jobs --------------------------------------------------------------------------

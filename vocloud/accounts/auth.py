@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from vocloud.accounts.models import ApiToken, hash_key
+from vocloud.accounts.oidc import access_token_user
 from vocloud.accounts.throttling import (
     attempt_request,
     lockout_sentence,
@@ -105,7 +106,12 @@ def _possible_username(userid: str) -> bool:
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Token <key>`` or ``Authorization: Bearer <key>``."""
+    """``Authorization: Token <key>`` or ``Authorization: Bearer <key>``.
+
+    The key is an API token (Settings → Tokens) or an OAuth2 access token with the
+    ``vocloud`` scope that this platform issued (JupyterHub puts one in a notebook's
+    ``VOCLOUD_TOKEN``: vocloud/accounts/oidc.py); either acts as its user, nobody else.
+    """
 
     keywords = ("token", "bearer")
 
@@ -117,8 +123,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token header.")
         key = header[1].decode(errors="replace")
         token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        if token is None:
+            user = access_token_user(key)
+            if user is None:
+                raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+            return (user, None)
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if token.last_used is None or (now - token.last_used).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used=now)

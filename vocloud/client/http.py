@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import requests
 
+if TYPE_CHECKING:
+    from vocloud.client.datasets import Datasets
+    from vocloud.client.files import Files
+    from vocloud.client.jobs import Jobs
+    from vocloud.client.labelling import Sessions
+
+#: The JSON API's address on the platform (docs/api.md).
+API = "/api/v1"
 #: Seconds to wait for the platform to answer one request (jobs are followed, not waited on).
 TIMEOUT = 60
 
@@ -83,6 +92,38 @@ class Client:
 
     def post_json(self, path: str, body: Any) -> Any:
         return self.request("POST", path, json=body).json()
+
+    def me(self) -> dict[str, Any]:
+        """Who the token belongs to: ``username``, ``is_staff`` and the storage ``quota``."""
+        return self.get_json(f"{API}/me")
+
+    @cached_property
+    def files(self) -> Files:
+        """The user's storage: ``list``, ``upload``, ``download``, ``mkdir``, ``delete``."""
+        from vocloud.client.files import Files
+
+        return Files(self)
+
+    @cached_property
+    def datasets(self) -> Datasets:
+        """The user's datasets: ``list()`` and ``datasets["name"]``."""
+        from vocloud.client.datasets import Datasets
+
+        return Datasets(self)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        """Job kinds and UWS jobs: ``kinds``, ``describe``, ``submit``, ``get``."""
+        from vocloud.client.jobs import Jobs
+
+        return Jobs(self)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """Labelling sessions: ``list()`` and ``sessions[id_or_name]``."""
+        from vocloud.client.labelling import Sessions
+
+        return Sessions(self)
 
 
 def _sentence(response: requests.Response) -> str:

@@ -59,6 +59,31 @@ def check_value(session: Session, value: str) -> str:
     return value
 
 
+def apply_body(session: Session, body: object) -> list[str]:
+    """Apply one action as the labelling page and the JSON API send it; its paths.
+
+    ``body`` is the request's JSON object: ``paths`` and one of ``value``, ``mark`` or
+    ``verdict`` (with ``predicted``), optionally ``round`` and ``shown`` (see :func:`apply`).
+    """
+    if not isinstance(body, dict):
+        raise LabelError("the request body must be a JSON object")
+    paths = body.get("paths") or []
+    number = body.get("round")
+    if number is not None and (type(number) is not int or number < 0):
+        raise LabelError("the round is a round number")
+    apply(
+        session,
+        paths,
+        value=body.get("value"),
+        mark=body.get("mark"),
+        verdict=body.get("verdict"),
+        predicted=body.get("predicted"),
+        round_=session.rounds.filter(number=number).first() if number is not None else None,
+        shown=body.get("shown"),
+    )
+    return paths
+
+
 @transaction.atomic
 def apply(
     session: Session,

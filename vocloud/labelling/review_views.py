@@ -1,14 +1,13 @@
 """JSON of the labelling page's review: one spectrum, thumbnails of a selection, class references.
 
-Owner only, like every labelling endpoint; the spectra are the session's dataset's rows of
-the round's projected sample.
+Owner only, like every labelling endpoint (through the portal session or an API token); the
+spectra are the session's dataset's rows of the round's projected sample.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
@@ -17,6 +16,7 @@ from services.datasets import DatasetError, dataset_dir, open_dataset
 from services.learning import review
 from services.learning.sample import class_probabilities, prediction_text
 from services.storage import user_space
+from vocloud.labelling.access import session_or_token
 from vocloud.labelling.models import Label, Round, Session
 from vocloud.labelling.sample_cache import round_sample
 
@@ -66,7 +66,7 @@ def _point(sample: dict, rank: int) -> dict:
     return point
 
 
-@login_required
+@session_or_token
 @require_GET
 def spectrum(request, session_id, number):
     """One point of the sample with its whole spectrum (the review's large plot)."""
@@ -83,7 +83,7 @@ def spectrum(request, session_id, number):
     )
 
 
-@login_required
+@session_or_token
 @require_GET
 def thumbnails(request, session_id, number):
     """Small plots' data for a page of the selection panel (``?ranks=3,9,14``)."""
@@ -101,7 +101,7 @@ def thumbnails(request, session_id, number):
     return JsonResponse({"points": points})
 
 
-@login_required
+@session_or_token
 @require_GET
 def references(request, session_id):
     """Each class's labelled examples as one median spectrum, on the dataset's grid."""

@@ -22,4 +22,7 @@ urlpatterns = [
     ),
     path("<int:session_id>/rounds/<int:number>/candidates/", views.candidates, name="candidates"),
     path("<int:session_id>/rounds/<int:number>/samp/", views.samp_links, name="samp"),
+    path("<int:session_id>/rounds/<int:number>/widget/", views.widget, name="widget"),
+    path("<int:session_id>/widget/", views.widget, name="widget_newest"),
+    path("<int:session_id>/spectrum-links/", views.spectrum_links, name="spectrum_links"),
 ]

@@ -3,22 +3,26 @@
 import json
 import re
 
+import bokeh
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from services.datasets import list_datasets
-from services.demo.labels import LabelsError, read_labels
 from services.plots import BOKEH_JS, embed
 from services.storage import user_space
+from services.storage.manager import NoSuchPath, StorageError
 from services.storage.paths import PathEscape
-from vocloud.labelling import exports, history, loop, operations
+from vocloud.files import handoff
+from vocloud.labelling import creation, exports, history, loop, operations
+from vocloud.labelling.access import session_or_token
 from vocloud.labelling.forms import RoundForm, SessionForm
 from vocloud.labelling.models import Round, Session
 from vocloud.labelling.sample_cache import round_sample
@@ -55,47 +59,20 @@ def session_list(request):
 
 
 def _create(request, data) -> Session | None:
-    rows = []
-    if data["import_file"]:
-        try:
-            _columns, rows = read_labels(_space(request.user).resolve(data["import_file"]))
-        except (LabelsError, PathEscape) as exc:
-            messages.error(request, f"Cannot import {data['import_file']}: {exc}")
-            return None
-        except OSError:  # its message names the place on the server
-            messages.error(request, f"Cannot import {data['import_file']}: no such readable file.")
-            return None
     try:
-        session = Session.objects.create(
-            owner=request.user,
-            name=data["name"],
-            dataset=data["dataset"],
-            schema=data["schema"],
-            target=data["target"],
-            classes=data["classes"],
-            unit=data["unit"],
-        )
-    except IntegrityError:
-        messages.error(request, f"You have a session named {data['name']!r} already.")
+        made = creation.create_session(request.user, data)
+    except creation.SessionRefused as exc:
+        messages.error(request, str(exc))
         return None
-    try:
-        n, skipped = (
-            operations.import_labels(session, rows, data["per_class"], seed=0) if rows else (0, [])
-        )
-    except operations.LabelError as exc:
-        session.delete()
-        messages.error(request, f"Cannot import the labels: {exc}")
-        return None
-    if not session.is_numeric and len(session.classes) < 2:
-        session.delete()
-        messages.error(request, "Give at least two class names (or import labels that have them).")
-        return None
-    messages.success(request, f"Session {session.name} created with {n} imported labels.")
-    if skipped:
+    session = made.session
+    messages.success(
+        request, f"Session {session.name} created with {made.imported} imported labels."
+    )
+    if made.skipped:
         messages.warning(
             request,
-            f"{len(skipped):,} rows of {data['import_file']} were skipped: their spectra are "
-            f"not in the dataset {session.dataset} (the first: {skipped[0]!r}).",
+            f"{len(made.skipped):,} rows of {data['import_file']} were skipped: their spectra "
+            f"are not in the dataset {session.dataset} (the first: {made.skipped[0]!r}).",
         )
     return session
 
@@ -161,18 +138,19 @@ def round_status(request, session_id, number):
     return JsonResponse(loop.status(_round(_session(request, session_id), number)))
 
 
-@login_required
-@plot_page
-def label_view(request, session_id, number):
-    session = _session(request, session_id)
-    round_ = _round(session, number)
+def _not_ready(round_: Round) -> tuple[int, str]:
+    """Why the round cannot be labelled now: (message level, sentence), or (0, "")."""
     status = loop.status(round_)  # advances the round (and refreshes round_) first
     if status["failed"]:
-        messages.error(request, f"Round {number} cannot be labelled: {status['failed']}")
-        return redirect("labelling:session", session.pk)
+        return messages.ERROR, f"Round {round_.number} cannot be labelled: {status['failed']}"
     if not status["ready"]:
-        messages.info(request, f"Round {number} is not ready yet: its jobs are still running.")
-        return redirect("labelling:session", session.pk)
+        return messages.INFO, f"Round {round_.number} is not ready yet: its jobs are still running."
+    return 0, ""
+
+
+def _panel(session: Session, round_: Round) -> dict:
+    """What the labelling panel shows (templates/labelling/_panel.html, label.js's start):
+    the page and the notebook widget draw it from this one function."""
     sample = round_sample(round_)
     from services.learning.label_view import labelling_figures, point_columns  # bokeh
 
@@ -181,8 +159,8 @@ def label_view(request, session_id, number):
     )
     scatter, spectrum = labelling_figures(columns, session.classes, session.is_numeric)
     script, (scatter_div, spectrum_div) = embed((scatter, spectrum))
+    number = round_.number
     base = reverse("labelling:session", args=[session.pk])
-    counts = operations.counts(session)
     config = {
         "numeric": session.is_numeric,
         "classes": session.classes,
@@ -199,21 +177,96 @@ def label_view(request, session_id, number):
         "acquisition": _acquisition_name(round_),
         "datasetSize": loop.dataset_size(session),
     }
-    return render(
-        request,
-        "labelling/label.html",
-        {
-            "session": session,
-            "round": round_,
-            "plot_script": script,
-            "scatter_div": scatter_div,
-            "spectrum_div": spectrum_div,
-            "bokeh_js": BOKEH_JS,
-            "config": config,
-            "counts": counts,
-            "performance": operations.performance(session),
-        },
+    return {
+        "session": session,
+        "round": round_,
+        "plot_script": script,
+        "scatter_div": scatter_div,
+        "spectrum_div": spectrum_div,
+        "config": config,
+        "counts": operations.counts(session),
+        "performance": operations.performance(session),
+    }
+
+
+@login_required
+@plot_page
+def label_view(request, session_id, number):
+    session = _session(request, session_id)
+    round_ = _round(session, number)
+    level, problem = _not_ready(round_)
+    if problem:
+        messages.add_message(request, level, problem)
+        return redirect("labelling:session", session.pk)
+    return render(request, "labelling/label.html", _panel(session, round_) | {"bokeh_js": BOKEH_JS})
+
+
+#: The platform's static files the notebook widget runs, in order: BokehJS, sampjs and the
+#: SAMP bridge, then the panel's own scripts (the same files as the page's).
+WIDGET_SCRIPTS = [
+    *BOKEH_JS,
+    "vendor/sampjs/module-shim.js",
+    "vendor/sampjs/samp.js",
+    "js/samp-bridge.js",
+    "labelling/lines.js",
+    "labelling/label-samp.js",
+    "labelling/label.js",
+]
+WIDGET_STYLES = ["labelling/label.css"]
+
+
+@session_or_token
+@require_GET
+def widget(request, session_id, number=None):
+    """The labelling panel for the notebook widget (vocloud/client/widget.py), as JSON:
+    of round ``number``, or of the newest round that can be labelled."""
+    session = _session(request, session_id)
+    if number is None:
+        rounds = session.rounds.order_by("-number")
+        round_ = next((r for r in rounds if not _not_ready(r)[1]), None)
+        problem = "" if round_ else "No round of this session is ready yet."
+    else:
+        round_ = _round(session, number)
+        problem = _not_ready(round_)[1]
+    if problem:
+        return JsonResponse({"error": problem}, status=409)
+    panel = _panel(session, round_)
+    # Links open the platform in a new tab; the spectra's SAMP links come from this session's
+    # own endpoint, which takes the token (the portal's file endpoint takes the session only).
+    panel["config"]["fileLinksUrl"] = reverse("labelling:spectrum_links", args=[session.pk])
+    site = request.build_absolute_uri("/").rstrip("/")
+    html = render_to_string(
+        "labelling/_panel.html", panel | {"site": site, "link_target": "_blank"}
     )
+    return JsonResponse(
+        {
+            "html": html,
+            "script": panel["plot_script"],
+            "config": panel["config"],
+            "counts": panel["counts"],
+            "performance": panel["performance"],
+            "scripts": [static(path) for path in WIDGET_SCRIPTS],
+            "styles": [static(path) for path in WIDGET_STYLES],
+            "bokeh": bokeh.__version__,
+            "icon": request.build_absolute_uri(static("img/vocloud-samp.png")),
+        }
+    )
+
+
+@session_or_token
+@require_POST
+def spectrum_links(request, session_id):
+    """Signed links of the session's spectra for SPLAT (the widget's Send to SPLAT)."""
+    session = _session(request, session_id)
+    try:
+        found = handoff.samp_files(
+            session.owner, request.POST.getlist("paths"), "spectrum", request.build_absolute_uri
+        )
+    except (NoSuchPath, PathEscape):
+        return JsonResponse({"error": "No such file or folder."}, status=404)
+    except StorageError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({**found, "expires_in": settings.VOCLOUD_SIGNED_URL_LIFETIME})
 
 
 #: The name of each round's one uncertainty number on the page: the acquisition score
@@ -257,33 +310,18 @@ def _label_response(session, paths) -> JsonResponse:
     )
 
 
-@login_required
+@session_or_token
 @require_POST
 def labels_api(request, session_id):
     session = _session(request, session_id)
     try:
-        body = _json_body(request)
-        paths = body.get("paths") or []
-        number = body.get("round")
-        if number is not None and (type(number) is not int or number < 0):
-            raise operations.LabelError("the round is a round number")
-        round_ = session.rounds.filter(number=number).first()
-        operations.apply(
-            session,
-            paths,
-            value=body.get("value"),
-            mark=body.get("mark"),
-            verdict=body.get("verdict"),
-            predicted=body.get("predicted"),
-            round_=round_,
-            shown=body.get("shown"),
-        )
+        paths = operations.apply_body(session, _json_body(request))
     except operations.LabelError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return _label_response(session, paths)
 
 
-@login_required
+@session_or_token
 @require_POST
 def undo_api(request, session_id):
     session = _session(request, session_id)
@@ -323,7 +361,7 @@ def candidates(request, session_id, number):
     )
 
 
-@login_required
+@session_or_token
 @require_GET
 def samp_links(request, session_id, number):
     """Signed URLs of the sample as a VOTable (for TOPCAT), with the rows of the sample."""
