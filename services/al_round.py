@@ -52,6 +52,11 @@ class Parameters(BaseModel):
     mc_samples: int = Field(
         20, ge=2, le=200, description="MC-dropout passes (T).", title="MC-dropout passes (T)"
     )
+    target_class: str = Field(
+        "",
+        description="For discovery: the class whose members to find (a class of the model).",
+        title="Target class (discovery)",
+    )
     method: Literal["umap", "tsne", "pca"] = Field(
         "umap", description="Projection method.", title="Projection method"
     )
@@ -77,6 +82,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
             k=params.k,
             acquisition=params.acquisition,
             mc_samples=params.mc_samples,
+            target_class=params.target_class,
             exclude_labelled=params.exclude_labelled,
             seed=params.seed,
         ),

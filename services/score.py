@@ -91,6 +91,11 @@ class Parameters(BaseModel):
     batch_size: int = Field(
         512, ge=1, le=65536, description="Spectra per forward batch.", title="Batch size"
     )
+    target_class: str = Field(
+        "",
+        description="For discovery: the class whose members to find (a class of the model).",
+        title="Target class (discovery)",
+    )
     candidate_class: str = Field(
         "", description="List spectra predicted in this class.", title="Candidate class"
     )
@@ -146,6 +151,9 @@ def run_shard(params: Parameters, shard: dict, ctx: JobContext) -> None:
 
     model, sidecar = _load(models, params.model, dataset)
     score_parts.check_method(params.acquisition, models.head_kind_of(model) == "heteroscedastic")
+    target = score_parts.target_index(
+        params.acquisition, params.target_class, list(sidecar.class_names)
+    )
     chunk_rows = params.batch_size * max(1, 8192 // params.batch_size)  # batches on the grid
     out = models.mc_predict(
         model,
@@ -165,7 +173,7 @@ def run_shard(params: Parameters, shard: dict, ctx: JobContext) -> None:
     pool = np.load(_pool_path(ctx))[start:stop]
     part = score_parts.scored(
         out, sidecar.class_names, params.acquisition, params.seed, start, pool,
-        shard["candidates"],
+        shard["candidates"], target,
     )  # fmt: skip
     score_parts.write_part(part, _part_path(ctx, shard))
     ctx.progress(1.0, f"rows {start}-{stop - 1} scored", force=True)

@@ -10,6 +10,12 @@ Entry point: :func:`select` with a method name from :data:`METHODS`.
 """
 
 from services.acquisition.batchbald import batchbald
+from services.acquisition.discovery import (
+    balanced,
+    discovery,
+    expected_positives,
+    thompson_discovery,
+)
 from services.acquisition.diversity import kcenter_greedy, kmeanspp_weighted
 from services.acquisition.registry import METHODS, RANKED, Method, select
 from services.acquisition.regression import (
@@ -38,10 +44,13 @@ __all__ = [
     "Method",
     "aleatoric_variance",
     "answer_log_probs",
+    "balanced",
     "bald",
     "batchbald",
+    "discovery",
     "epistemic_variance",
     "expected_entropy",
+    "expected_positives",
     "kcenter_greedy",
     "kmeanspp_weighted",
     "max_entropy",
@@ -52,6 +61,7 @@ __all__ = [
     "predictive_variance",
     "random_scores",
     "select",
+    "thompson_discovery",
     "top_k",
     "variation_ratios",
 ]

@@ -20,6 +20,7 @@ import numpy as np
 
 from services.acquisition import regression, scores
 from services.acquisition.batchbald import batchbald
+from services.acquisition.discovery import balanced, discovery
 from services.acquisition.diversity import kcenter_greedy, kmeanspp_weighted
 from services.acquisition.stochastic import powerbald
 from services.acquisition.validation import (
@@ -104,6 +105,18 @@ def _powerbald(
     return powerbald(pool.log_probs, k, rng=rng, chunk=pool.chunk, **options)
 
 
+def _discovery(
+    pool: Pool, k: int, rng: np.random.Generator, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    if "target_class" not in options:
+        raise ValueError("method 'discovery' needs the option target_class, a class index")
+    return discovery(pool.log_probs, k, chunk=pool.chunk, **options)
+
+
+def _balanced(pool: Pool, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return balanced(pool.log_probs, k, chunk=pool.chunk)
+
+
 def _diverse(spread: Callable[..., np.ndarray], seeded: bool) -> Runner:
     """A method that spreads BALD's best items out in the embedding with ``spread``."""
 
@@ -154,6 +167,12 @@ METHODS: dict[str, Method] = {
                "k-center greedy in the embedding among the best by BALD", _KCENTER),
         Method("bald_kmeanspp", _LOG_PROBS, True, ("n_candidates",),
                "k-means++ seeding weighted by BALD in the embedding", _KMEANSPP),
+        Method("discovery", _LOG_PROBS, False, ("target_class", "bald_weight"),
+               "most likely members of a target class (plus a weight times BALD), top k",
+               _discovery),
+        Method("balanced", _LOG_PROBS, False, (),
+               "k split evenly over the predicted classes, top by BALD within each",
+               _balanced),
         Method("epistemic_variance", _REGRESSION, False, (),
                "variance over samples of the predicted means, top k",
                _on_gaussians(regression.epistemic_variance)),
@@ -245,7 +264,9 @@ def select(
         Pool items processed at a time: bounds memory; per-item scores do not change.
     **options
         The method's own (:attr:`Method.options`): ``n_samples`` (batchbald), ``beta``
-        (powerbald), ``n_candidates`` (bald_kcenter, bald_kmeanspp).
+        (powerbald), ``n_candidates`` (bald_kcenter, bald_kmeanspp),
+        ``target_class`` (discovery: the index of the class sought, required),
+        ``bald_weight`` (discovery: weight of BALD added to the class probability, 0).
 
     Returns
     -------
@@ -253,7 +274,8 @@ def select(
         Distinct pool items, best or first chosen first.
     scores : ndarray of float64, shape (min(k, N),)
         Each chosen item's score (nats; target units squared for regression; the
-        batch's joint mutual information so far for ``batchbald``).
+        batch's joint mutual information so far for ``batchbald``; the mean probability
+        of the target class, plus the weighted BALD, for ``discovery``).
 
     Raises
     ------

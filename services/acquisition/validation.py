@@ -38,6 +38,19 @@ def check_positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def check_target_class(target_class: object, n_class: int) -> int:
+    """The index of a class, an integer in ``[0, n_class)``, else a ValueError naming the range."""
+    if (
+        isinstance(target_class, bool)
+        or not isinstance(target_class, int | np.integer)
+        or not 0 <= target_class < n_class
+    ):
+        raise ValueError(
+            f"target_class must be a class index from 0 to {n_class - 1}, got {target_class!r}"
+        )
+    return int(target_class)
+
+
 def check_chunk(chunk: int) -> int:
     """The number of pool items per chunk, a positive integer."""
     return check_positive_int("chunk", chunk)

@@ -7,7 +7,8 @@ A part (a shard, or the whole pool) is the rows ``start:stop`` of a dataset. Its
 the MC samples of its best candidates (``cand_rows``, ``cand_log_probs``). Ranked methods
 (:data:`services.acquisition.RANKED`) merge exactly: the batch is the top k of the parts'
 per-item scores taken together. Batch-aware methods choose among the union of every part's
-candidates (its best spectra by BALD).
+candidates (its best spectra by BALD; for ``discovery``, by its own score, the mean
+probability of the target class, so that its batch is exact too).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Scored:
         Dataset rows of the candidates a batch-aware method may choose.
     cand_log_probs : ndarray, shape (T, m, C), optional
         Their MC samples.
+    target_class : int, optional
+        The index of the class ``discovery`` seeks.
     """
 
     columns: dict[str, np.ndarray]
@@ -50,6 +53,25 @@ class Scored:
     regression: bool
     cand_rows: np.ndarray | None = None
     cand_log_probs: np.ndarray | None = None
+    target_class: int | None = None
+
+
+def target_index(method: str, target_class: str, classes: list[str]) -> int | None:
+    """The index of ``target_class`` among the model's ``classes`` for ``discovery``, else None.
+
+    Raises
+    ------
+    JobFailure
+        ``discovery`` without a target class, or with a name the model does not know.
+    """
+    if method != "discovery":
+        return None
+    names = ", ".join(classes)
+    if not target_class:
+        raise JobFailure(f"discovery needs a target class, one of the model's classes: {names}")
+    if target_class not in classes:
+        raise JobFailure(f"{target_class!r} is not a class of the model; its classes: {names}")
+    return classes.index(target_class)
 
 
 def check_method(method: str, regression: bool) -> None:
@@ -68,6 +90,7 @@ def scored(
     start: int,
     pool: np.ndarray,
     n_candidates: int | None,
+    target_class: int | None = None,
 ) -> Scored:
     """Columns, arrays and candidates of one part from ``mc_predict`` output.
 
@@ -89,17 +112,22 @@ def scored(
     n_candidates : int or None
         Candidates kept for batch-aware methods: the best by BALD among the pool rows;
         None keeps every pool row.
+    target_class : int, optional
+        The class index ``discovery`` seeks (see :func:`target_index`).
     """
     regression = "means" in out
     check_method(method, regression)
     bits = np.random.PCG64(seed)
     bits.advance(start)  # row i's random score is the same whichever part holds it
-    columns, arrays = _columns(out, classes, method, np.random.Generator(bits))
-    result = Scored(columns, arrays, out["embedding"], regression)
+    rng = np.random.Generator(bits)
+    columns, arrays = _columns(out, classes, method, rng, target_class)
+    result = Scored(columns, arrays, out["embedding"], regression, target_class=target_class)
     if method not in acquisition.RANKED:
         rows = np.flatnonzero(pool)
         if n_candidates is not None and rows.size > n_candidates:
-            best = acquisition.top_k(columns["bald"][rows], n_candidates)
+            # discovery ranks by its own per-item score: the merged batch is exact
+            rank_by = columns["bald" if target_class is None else "score"][rows]
+            best = acquisition.top_k(rank_by, n_candidates)
             rows = np.sort(rows[best])
         result.cand_rows = rows + start
         result.cand_log_probs = np.take(out["log_probs"], rows, axis=1)
@@ -107,11 +135,15 @@ def scored(
 
 
 def _columns(
-    out: dict, classes: list[str], method: str, rng: np.random.Generator
+    out: dict,
+    classes: list[str],
+    method: str,
+    rng: np.random.Generator,
+    target_class: int | None = None,
 ) -> tuple[dict, dict]:
     if "probs" in out:  # vote fractions [T, N, Q]; log_probs are one more vote's answers
         fractions = out["probs"].astype(np.float64)
-        score = _per_item_score(method, out["log_probs"], rng)
+        score = _per_item_score(method, out["log_probs"], rng, target_class)
         columns = {"score": score, "bald": acquisition.bald(out["log_probs"])}
         for q, name in enumerate(classes):
             columns[f"{name}_fraction"] = fractions[..., q].mean(axis=0)
@@ -121,7 +153,7 @@ def _columns(
     if "log_probs" in out:
         log_probs = out["log_probs"]  # [T, N, C]
         probs = acquisition.mean_probs(log_probs)  # [N, C]
-        score = _per_item_score(method, log_probs, rng)
+        score = _per_item_score(method, log_probs, rng, target_class)
         columns = {
             "score": score,
             "predicted": np.array(classes)[probs.argmax(axis=1)],
@@ -144,8 +176,16 @@ def _columns(
     return columns, dict(columns)
 
 
-def _per_item_score(method: str, log_probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The per-spectrum score a ranked method sorts by (BALD for batch-aware methods)."""
+def _per_item_score(
+    method: str,
+    log_probs: np.ndarray,
+    rng: np.random.Generator,
+    target_class: int | None = None,
+) -> np.ndarray:
+    """The per-spectrum score a ranked method sorts by (BALD for batch-aware methods; the
+    mean probability of the target class for ``discovery``)."""
+    if target_class is not None:
+        return acquisition.mean_probs(log_probs)[:, target_class]
     per_item = {
         "entropy": acquisition.max_entropy,
         "variation_ratios": acquisition.variation_ratios,
@@ -163,6 +203,8 @@ def write_part(part: Scored, path: Path) -> None:
     arrays |= {"embedding": part.embedding, "regression": np.array(part.regression)}
     if part.cand_rows is not None:
         arrays |= {"cand_rows": part.cand_rows, "cand_log_probs": part.cand_log_probs}
+    if part.target_class is not None:
+        arrays |= {"target_class": np.array(part.target_class)}
     path.parent.mkdir(parents=True, exist_ok=True)
     # A shard may run twice at once (given back to the queue while its first worker was
     # only slow): each writer has a file of its own until the rename.
@@ -195,6 +237,8 @@ def read_parts(paths: list[Path]) -> Scored:
     if "cand_rows" in loaded[0]:
         merged.cand_rows = np.concatenate([p["cand_rows"] for p in loaded])
         merged.cand_log_probs = np.concatenate([p["cand_log_probs"] for p in loaded], axis=1)
+    if "target_class" in loaded[0]:
+        merged.target_class = int(loaded[0]["target_class"])
     return merged
 
 
@@ -210,9 +254,10 @@ def select(part: Scored, method: str, k: int, seed: int, pool: np.ndarray) -> np
         return rows[acquisition.top_k(part.columns["score"][rows], k)]
     needs_embedding = acquisition.METHODS[method].needs_embedding
     embedding = part.embedding[part.cand_rows] if needs_embedding else None
+    options = {} if part.target_class is None else {"target_class": part.target_class}
     try:
         chosen, _ = acquisition.select(
-            method, part.cand_log_probs, k=k, rng=seed, embedding=embedding
+            method, part.cand_log_probs, k=k, rng=seed, embedding=embedding, **options
         )
     except ValueError as exc:
         raise JobFailure(f"acquisition failed: {exc}") from None

@@ -36,7 +36,9 @@ def platform_env(data_dir: Path, **extra: str) -> dict[str, str]:
         VOCLOUD_SECRET_KEY=secrets.token_urlsafe(50),  # each platform its own
         VOCLOUD_FETCH_ALLOW=REMOTE_HOST,  # the tests' stand-ins for remote archives
         VOCLOUD_UWS_MAX_WAIT="5",
-        VOCLOUD_HEARTBEAT_TIMEOUT="4",
+        # A lost worker is noticed quickly, yet a busy 2-core machine (training jobs, xdist,
+        # SQLite locks) never starves a live job's 1 s heartbeat this long.
+        VOCLOUD_HEARTBEAT_TIMEOUT="8",
         VOCLOUD_LOG_LEVEL="WARNING",
         # Platforms of one run share numba's disk cache (UMAP compiled once, not per
         # platform) and do not compile UMAP at start unless asked (the session platform,

@@ -148,7 +148,7 @@ class LabelsView(ApiView):
 class RoundListView(ApiView):
     def post(self, request, session_id: int):
         session = _session(request, session_id)
-        form = RoundForm({**loop.DEFAULTS, **_fields(request, RoundForm)})
+        form = RoundForm({**loop.DEFAULTS, **_fields(request, RoundForm)}, classes=session.classes)
         if not form.is_valid():
             raise Refused(_form_sentence(form))
         try:

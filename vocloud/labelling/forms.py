@@ -37,11 +37,22 @@ class SessionForm(forms.Form):
         return list(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
 
 
+ACQUISITIONS = ("bald", "bald_kcenter", "powerbald", "entropy", "random", "discovery", "balanced")
+
+
 class RoundForm(forms.Form):
     epochs = forms.IntegerField(min_value=1, max_value=2000, initial=DEFAULTS["epochs"])
     acquisition = forms.ChoiceField(
-        choices=[(m, m) for m in ("bald", "bald_kcenter", "powerbald", "entropy", "random")],
+        choices=[(m, m) for m in ACQUISITIONS],
         initial=DEFAULTS["acquisition"],
+        help_text="discovery looks for members of the target class; balanced splits K "
+        "evenly over the predicted classes.",
+    )
+    target_class = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Target class",
+        help_text="For discovery: the class whose members to find.",
     )
     k = forms.IntegerField(min_value=3, max_value=200_000, initial=DEFAULTS["k"], label="K")
     method = forms.ChoiceField(
@@ -50,3 +61,21 @@ class RoundForm(forms.Form):
     mc_samples = forms.IntegerField(
         min_value=2, max_value=200, initial=DEFAULTS["mc_samples"], label="MC samples"
     )
+
+    def __init__(self, *args, classes: list[str] | None = None, **kwargs):
+        """``classes``: the session's class names, to check the target class against."""
+        super().__init__(*args, **kwargs)
+        self.classes = classes
+
+    def clean(self) -> dict:
+        data = super().clean()
+        target = (data.get("target_class") or "").strip()
+        data["target_class"] = target
+        if data.get("acquisition") != "discovery":
+            return data
+        known = f" (one of: {', '.join(self.classes)})" if self.classes else ""
+        if not target:
+            self.add_error("target_class", f"Discovery needs the class to look for{known}.")
+        elif self.classes is not None and target not in self.classes:
+            self.add_error("target_class", f"{target} is not a class of this session{known}.")
+        return data

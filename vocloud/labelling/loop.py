@@ -78,6 +78,12 @@ def _train(session: Session, snapshot: str, number: int, options: dict) -> Job:
 def start_round(session: Session, options: dict | None = None) -> Round:
     """Freeze the labels, start training on them; the al-round follows (see advance)."""
     options = {**DEFAULTS, **(options or {})}
+    target = options.get("target_class") or ""
+    if options["acquisition"] == "discovery" and target not in session.classes:
+        raise LoopError(
+            f"Discovery needs a target class of this session ({', '.join(session.classes)}); "
+            f"got {target or 'none'}."
+        )
     with transaction.atomic():
         number = (session.rounds.aggregate(m=Max("number"))["m"] or 0) + 1
         snapshot, n_labels = operations.write_snapshot(session, f"round-{number}.labels.csv")
@@ -130,6 +136,8 @@ def advance(round_: Round) -> Round:
         "RUNID": f"labelling {round_.session_id} round {round_.number}",
         "PHASE": "RUN",
     }
+    if options["acquisition"] == "discovery":
+        params["TARGET_CLASS"] = options["target_class"]
     if options["acquisition"] == "bald" and round_.session.is_numeric:
         params["ACQUISITION"] = "epistemic_variance"
     job = _create(round_.session, "al-round", params)

@@ -105,7 +105,7 @@ def session_detail(request, session_id):
 @require_POST
 def round_start(request, session_id):
     session = _session(request, session_id)
-    form = RoundForm(request.POST)
+    form = RoundForm(request.POST, classes=session.classes)
     if not form.is_valid():
         messages.error(request, f"Round options: {form.errors.as_text()}")
         return redirect("labelling:session", session.pk)
@@ -277,6 +277,7 @@ ACQUISITION_NAMES = {
     "variation_ratios": "variation ratio",
     "mean_std": "mean STD",
     "random": "random score",
+    "discovery": "P(target class)",
     "epistemic_variance": "epistemic variance",
     "predictive_variance": "predictive variance",
 }

@@ -17,6 +17,8 @@ NAMES = [
     "powerbald",
     "bald_kcenter",
     "bald_kmeanspp",
+    "discovery",
+    "balanced",
     "epistemic_variance",
     "predictive_variance",
 ]
@@ -38,8 +40,13 @@ def test_the_registry_holds_the_names_job_parameters_use():
     assert list(METHODS) == NAMES
 
 
+#: Options a method cannot do without.
+REQUIRED = {"discovery": {"target_class": 1}}
+
+
 @pytest.mark.parametrize("method", NAMES)
 def test_every_method_returns_k_distinct_items_reproducibly(method, pool):
+    pool = {**pool, **REQUIRED.get(method, {})}
     indices, scores = select(method, k=5, rng=3, **pool)
     assert indices.shape == scores.shape == (5,)
     assert indices.dtype == np.int64 and scores.dtype == np.float64
@@ -50,7 +57,7 @@ def test_every_method_returns_k_distinct_items_reproducibly(method, pool):
 
 @pytest.mark.parametrize("method", NAMES)
 def test_k_larger_than_the_pool_is_clipped(method, pool):
-    indices, _ = select(method, k=1000, rng=0, **pool)
+    indices, _ = select(method, k=1000, rng=0, **pool, **REQUIRED.get(method, {}))
     assert sorted(indices.tolist()) == list(range(25))
 
 
