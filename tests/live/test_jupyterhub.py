@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from tests.support.nginx import check_site
 from tests.support.platform import PASSWORDS, ROOT, free_port, manage
 
 pytestmark = pytest.mark.platform
@@ -255,33 +256,8 @@ def test_a_name_that_differs_only_in_case_does_not_get_anothers_server(hub, plat
 
 
 def test_nginx_accepts_the_hub_site(tmp_path):
-    import shutil
-
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
-    openssl = shutil.which("openssl")
-    if not nginx or not openssl:
-        pytest.skip("nginx or openssl is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test"]
-    subprocess.run(
-        [openssl, *request, "-keyout", str(key), "-out", str(cert), "-days", "1"],
-        check=True,
-        capture_output=True,
-    )
     site = (ROOT / "deploy" / "nginx" / "jupyterhub.conf").read_text()
-    site = site.replace("/etc/ssl/certs/jupyterhub.pem", str(cert))
-    site = site.replace("/etc/ssl/private/jupyterhub.key", str(key))
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
-        f"events {{}}\nhttp {{ access_log off; include {tmp_path}/site.conf; }}\n"
-    )
-    done = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    check_site(site, "/etc/ssl/certs/jupyterhub.pem", "/etc/ssl/private/jupyterhub.key", tmp_path)
 
 
 def test_a_browser_logs_in_through_the_portal_page_and_lands_in_jupyterlab(hub, platform, page):

@@ -187,18 +187,9 @@ def test_the_signing_key_is_made_private_and_once(tmp_path, settings, client):
 
 
 def test_a_key_from_the_environment_makes_no_file(tmp_path, settings, client, monkeypatch):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from vocloud.accounts.oidc_key import new_key_pem
 
-    pem = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    pem = new_key_pem()
     key_path = tmp_path / "mounted.pem"
     key_path.write_text(pem)
     monkeypatch.setenv("VOCLOUD_OIDC_RSA_KEY_FILE", str(key_path))

@@ -32,6 +32,17 @@ def private_key_pem() -> str:
     return key_file_pem(Path(settings.DATA_DIR) / KEY_FILE_NAME)
 
 
+def new_key_pem() -> str:
+    """A new 2048-bit RSA signing key, PKCS#8 PEM."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 @cache
 def key_file_pem(path: Path) -> str:
     """The key in ``path``, made there (mode 0600) when there is none.
@@ -41,18 +52,7 @@ def key_file_pem(path: Path) -> str:
     """
     with contextlib.suppress(FileNotFoundError):
         return path.read_text()
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    pem = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    pem = new_key_pem()
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

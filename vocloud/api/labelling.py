@@ -135,14 +135,7 @@ class LabelsView(ApiView):
             paths = operations.apply_body(session, request.data)
         except operations.LabelError as exc:
             raise Refused(_capital(str(exc))) from None
-        return JsonResponse(
-            {
-                "states": operations.states(session, paths),
-                "paths": paths,
-                "counts": operations.counts(session),
-                "performance": operations.performance(session),
-            }
-        )
+        return JsonResponse(operations.answer(session, paths))
 
 
 class RoundListView(ApiView):

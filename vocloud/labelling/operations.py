@@ -84,6 +84,17 @@ def apply_body(session: Session, body: object) -> list[str]:
     return paths
 
 
+def answer(session: Session, paths: list[str]) -> dict:
+    """What the page and the API answer after an action: the paths' states, counts and the
+    "Am I correct?" rates."""
+    return {
+        "states": states(session, paths),
+        "paths": paths,
+        "counts": counts(session),
+        "performance": performance(session),
+    }
+
+
 @transaction.atomic
 def apply(
     session: Session,

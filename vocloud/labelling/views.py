@@ -301,14 +301,7 @@ def _json_body(request) -> dict:
 
 
 def _label_response(session, paths) -> JsonResponse:
-    return JsonResponse(
-        {
-            "states": operations.states(session, paths),
-            "paths": paths,
-            "counts": operations.counts(session),
-            "performance": operations.performance(session),
-        }
-    )
+    return JsonResponse(operations.answer(session, paths))
 
 
 @session_or_token
