@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#e377c2",
+           "#7f7f7f", "#bcbd22")  # fmt: skip
 WIDTH, HEIGHT = 720, 440
 LEFT, RIGHT, TOP, BOTTOM = 70, 170, 40, 60
 
@@ -24,8 +25,13 @@ def line_plot(
     y_label: str,
     y_range: tuple[float, float] | None = None,
     hlines: tuple[float, ...] = (),
+    bands: dict[str, tuple[list[float], list[float]]] | None = None,
 ) -> Path:
-    """Write an SVG with one polyline per series (``name -> (x, y)``) and a legend."""
+    """Write an SVG with one polyline per series (``name -> (x, y)``) and a legend.
+
+    ``bands`` (``name -> (low, high)``, on the series' x) shades an interval around a
+    series, e.g. mean +- 1 sd over seeds.
+    """
     xs = [v for x, _ in series.values() for v in x]
     ys = [v for _, y in series.values() for v in y]
     x0, x1 = min(xs), max(xs)
@@ -61,6 +67,12 @@ def line_plot(
                    'stroke="#888" stroke-dasharray="4 3"/>')  # fmt: skip
     for i, (name, (x, y)) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
+        if bands and name in bands:
+            low, high = bands[name]
+            edge = [*zip(x, high, strict=True), *reversed(list(zip(x, low, strict=True)))]
+            shape = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in edge)
+            out.append(f'<polygon points="{shape}" fill="{colour}" fill-opacity="0.15" '
+                       'stroke="none"/>')  # fmt: skip
         points = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, y, strict=True))
         out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
         ly = TOP + 16 + i * 20

@@ -1,7 +1,8 @@
 """The ``project`` job kind: the spectra a ``score`` job selected, mapped to 2-D.
 
 Takes the top ``K`` of a finished score job (in acquisition order) and projects their
-network embedding, or their flux, with PCA, t-SNE (openTSNE) or UMAP, seeded. The
+network embedding, their flux, or their embedding by a ``pretrain`` job's encoder
+(``FEATURES=pretrained`` with ``ENCODER``), with PCA, t-SNE (openTSNE) or UMAP, seeded. The
 expert then picks a diverse, non-redundant subsample from the scatter plot.
 
 Results: ``result`` (VOTable: row, path, object, score, x, y), ``coords`` (.npz with rows
@@ -21,7 +22,7 @@ from bokeh.embed import file_html
 from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.jobs import JobContext, JobFailure, Result
 from services.jobs.params import JobOutput
@@ -44,10 +45,16 @@ class Parameters(BaseModel):
     method: Literal["umap", "tsne", "pca"] = Field(
         "umap", description="Projection method.", title="Projection method"
     )
-    features: Literal["embedding", "flux"] = Field(
+    features: Literal["embedding", "flux", "pretrained"] = Field(
         "embedding",
-        description="Project the network embedding or the flux itself.",
+        description="Project the network embedding, the flux itself, or the embedding of a "
+        "pretrain job (ENCODER).",
         title="Features to project",
+    )
+    encoder: Annotated[Path, JobOutput("pretrain")] | None = Field(
+        None,
+        description="With FEATURES=pretrained: the pretrain job whose embedding to project.",
+        title="Pretrain job",
     )
     k: int = Field(
         2048,
@@ -57,6 +64,12 @@ class Parameters(BaseModel):
         title="Spectra to project (K)",
     )
     seed: int = Field(0, ge=0, description="Seed of the projection.", title="Random seed")
+
+    @model_validator(mode="after")
+    def _encoder_for_pretrained(self) -> Parameters:
+        if self.features == "pretrained" and self.encoder is None:
+            raise ValueError("FEATURES=pretrained needs ENCODER, a finished pretrain job")
+        return self
 
 
 def run(params: Parameters, ctx: JobContext) -> list[Result]:
@@ -72,6 +85,10 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     ctx.progress(0.1, f"projecting {rows.size} spectra with {params.method}", force=True)
     if params.features == "embedding":
         features = np.asarray(arrays["embedding"][rows])
+    elif params.features == "pretrained" and params.encoder is not None:
+        from services.pretrain import pretrained_embedding
+
+        features = pretrained_embedding(params.encoder, str(arrays["dataset"]), rows)
     else:
         features = gather(open_user_dataset(ctx, str(arrays["dataset"])), np.sort(rows))
         features = features[np.argsort(np.argsort(rows))]  # back to acquisition order

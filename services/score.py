@@ -189,7 +189,7 @@ def merge(params: Parameters, shards: list[dict], ctx: JobContext) -> list[Resul
     pool = np.load(_pool_path(ctx))
     selected = score_parts.select(part, params.acquisition, params.k, params.seed, pool)
     verdict = _collapse(part, pool, params.model)
-    infos = _collapse_infos(verdict)
+    infos = _collapse_infos(verdict) + _sampling_infos(params)
     (ctx.work_dir / COLLAPSE_FILE).write_text(json.dumps(verdict))
     rank = np.full(dataset.n_spectra, -1, dtype=np.int64)
     rank[selected] = np.arange(selected.size)
@@ -238,6 +238,22 @@ def _collapse(part: score_parts.Scored, pool: np.ndarray, model_dir: Path) -> di
         counts = {}  # a model from before label counts were recorded: not judged
     where = "unlabelled spectra" if not pool.all() else "spectra of the dataset"
     return collapse.detect(part.columns["predicted"][pool], counts, where)
+
+
+def _sampling_infos(params: Parameters) -> list[tuple[str, str]]:
+    """How the posterior was sampled: MC dropout (MC_SAMPLES passes) or a deep ensemble."""
+    try:
+        sidecar = json.loads((params.model / "model.json").read_text(encoding="utf-8"))
+        members = int(sidecar.get("ensemble") or 0)
+    except (OSError, ValueError, TypeError, AttributeError):
+        members = 0
+    if members < 2:
+        return [("posterior", "MC dropout"), ("mc_samples", str(params.mc_samples))]
+    sentence = (
+        f"a deep ensemble of {members} models: one sample per model, so MC_SAMPLES is "
+        f"{members} here (MC_SAMPLES={params.mc_samples} was not used)"
+    )
+    return [("posterior", sentence), ("mc_samples", str(members))]
 
 
 def _collapse_infos(verdict: dict | None) -> list[tuple[str, str]]:

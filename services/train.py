@@ -24,6 +24,10 @@ not a validation; no ``calibration``). In both regimes a classifier's prediction
 labelled spectra are checked for collapse (one class for nearly everything,
 :mod:`services.learning.collapse`): ``metrics.json`` has ``collapse`` and ``label_counts``.
 
+``ENCODER`` (a ``pretrain`` job, :mod:`services.pretrain`) replaces the conv blocks by that
+job's encoder: a Bayesian head (dense + MC dropout) on its frozen features, or the whole
+network fine-tuned (``FINE_TUNE``); the dataset's grid must be the encoder's.
+
 Results: ``result`` (the validation predictions, VOTable), ``model`` (.keras) and
 ``model-info`` (its JSON sidecar: grid, classes, training), ``metrics`` (JSON),
 ``learning-curve`` and, for classes, ``calibration`` (HTML plots). A later ``score`` job
@@ -34,16 +38,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.datasets.store import DatasetName
 from services.jobs import JobContext, Result, Upload
-from services.learning import collapse, metrics, plots
+from services.jobs.params import JobOutput
+from services.learning import plots
+from services.learning import train_report as report
 from services.learning.data import labelled_inputs, open_user_dataset
-from services.learning.votable import write_table
 from services.storage.paths import StoragePath
 
 TITLE = "Train a Bayesian CNN"
@@ -61,7 +66,7 @@ MIN_HELD_OUT = 30
 # EPOCHS epochs alone would be EPOCHS steps).
 FIXED_MIN_STEPS = 200
 MAX_FIXED_EPOCHS = 2000
-NOT_MEASURED = "not measured: too few labels"
+NOT_MEASURED = report.NOT_MEASURED
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -161,8 +166,29 @@ class Parameters(BaseModel):
         description="MC-dropout passes for validation.",
         title="MC-dropout passes (T)",
     )
+    ensemble: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="0 or 1: one MC-dropout model; 2 to 10: a deep ensemble of that many "
+        "models from different seeds (scored with one sample per model: MC_SAMPLES is then "
+        "the number of models).",
+        title="Deep ensemble (models)",
+    )
     seed: int = Field(
         0, ge=0, description="Seed of weights, split and dropout masks.", title="Random seed"
+    )
+    encoder: Annotated[Path, JobOutput("pretrain")] | None = Field(
+        None,
+        description="Start from a pretrain job's encoder (then FILTERS and KERNEL_SIZES are "
+        "the encoder's).",
+        title="Pretrained encoder",
+    )
+    fine_tune: bool = Field(
+        False,
+        description="With ENCODER: train the encoder too (default: a Bayesian head on its "
+        "frozen features).",
+        title="Fine-tune the encoder",
     )
 
     @field_validator("filters", "kernel_sizes")
@@ -215,51 +241,67 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     regime = regime_for(params, n_labels)
     fixed = regime == "fixed"
     weight_decay = params.weight_decay / n_labels if fixed else 0.0
-    model = models.build_spectrum_cnn(
-        dataset.grid.n_pix,
-        head,
-        filters=_ints(params.filters),
-        kernel_sizes=_ints(params.kernel_sizes),
-        dense=params.dense,
-        dropout=params.dropout,
-        learning_rate=params.learning_rate,
-        weight_decay=weight_decay,
-        seed=params.seed,
-    )
+    if params.encoder is not None:
+        from services.pretrain import head_on_pretrained
+
+        model = head_on_pretrained(params, dataset, head, weight_decay)
+    else:
+        model = models.build_spectrum_cnn(
+            dataset.grid.n_pix,
+            head,
+            filters=_ints(params.filters),
+            kernel_sizes=_ints(params.kernel_sizes),
+            dense=params.dense,
+            dropout=params.dropout,
+            learning_rate=params.learning_rate,
+            weight_decay=weight_decay,
+            seed=params.seed,
+        )
     if fixed:
         train, val = np.arange(n_labels), np.arange(0)
     else:
         train, val = data.split(params.validation_fraction, params.seed)
-    history = models.fit(
+
+    def fit_one(member, seed: int, progress) -> dict:  # ENSEMBLE >= 2: once per member
+        return models.fit(
+            member,
+            data.x[train],
+            data.y[train],
+            validation_data=None if fixed else (data.x[val], data.y[val]),
+            epochs=fixed_epochs(params, n_labels) if fixed else params.epochs,
+            batch_size=params.batch_size,
+            patience=params.patience,
+            early_stopping=not fixed,
+            class_weight="balanced"
+            if params.class_weights and params.task == "classification"
+            else None,
+            seed=seed,
+            progress=progress,
+        )
+
+    model, histories = models.fit_members(
         model,
-        data.x[train],
-        data.y[train],
-        validation_data=None if fixed else (data.x[val], data.y[val]),
-        epochs=fixed_epochs(params, n_labels) if fixed else params.epochs,
-        batch_size=params.batch_size,
-        patience=params.patience,
-        early_stopping=not fixed,
-        class_weight="balanced"
-        if params.class_weights and params.task == "classification"
-        else None,
+        params.ensemble,
+        fit_one,
         seed=params.seed,
         progress=lambda f, m: ctx.progress(0.05 + 0.8 * f, m),
     )
+    history = histories[0]
     ctx.progress(0.87, "predicting with MC dropout", force=True)
     if fixed:
-        summary = _fit_only(models, model, params, data, ctx.results_dir)
+        summary = report.fit_only(models, model, params, data, ctx.results_dir)
     else:
         out = models.mc_predict(
             model, data.x[val], T=params.mc_samples, seed=params.seed, return_embedding=False
         )
         summary = (
-            _validate_votes(out, data, val, ctx.results_dir)
+            report.validate_votes(out, data, val, ctx.results_dir)
             if params.task == "votes"
-            else _validate(out, data, val, ctx.results_dir)
+            else report.validate(out, data, val, ctx.results_dir)
         )
         summary["validation"] = f"held out: {val.size} spectra"
         if params.task == "classification":
-            summary["collapse"] = _collapse(models, model, params, data)
+            summary["collapse"] = report.collapse_on_labels(models, model, params, data)
     summary.update(
         n_labelled=n_labels,
         n_train=int(train.size),
@@ -269,7 +311,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         weight_decay=weight_decay,
     )
     if params.task == "classification":
-        summary["label_counts"] = _label_counts(data)
+        summary["label_counts"] = report.label_counts(data)
     models.save_model(
         model,
         ctx.results_dir / "model.keras",
@@ -278,7 +320,8 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         wave_min=float(dataset.wave[0]),
         wave_max=float(dataset.wave[-1]),
         training={
-            **params.model_dump(mode="json", exclude={"labels"}),
+            **params.model_dump(mode="json", exclude={"labels", "encoder"}),
+            "encoder": None if params.encoder is None else params.encoder.parent.name,
             "dataset_version": dataset.version,
             **summary,
         },
@@ -294,101 +337,6 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     )
     ctx.progress(1.0, _headline(summary), force=True)
     return _results(params.task, fixed)
-
-
-def _label_counts(data) -> dict[str, int]:
-    counts = np.bincount(data.y, minlength=len(data.classes))  # [C]
-    return {name: int(c) for name, c in zip(data.classes, counts, strict=True)}
-
-
-def _collapse(models, model, params: Parameters, data) -> dict:
-    """The collapse check on the MC-mean predictions of every labelled spectrum."""
-    out = models.mc_predict(
-        model, data.x, T=params.mc_samples, seed=params.seed, return_embedding=False
-    )
-    probs = np.exp(out["log_probs"].astype(np.float64)).mean(axis=0)  # [n_labelled, C]
-    predicted = np.array(data.classes)[probs.argmax(axis=1)]
-    return collapse.detect(predicted, _label_counts(data), "labelled spectra")
-
-
-def _fit_only(models, model, params: Parameters, data, results: Path) -> dict:
-    """Fixed regime: no validation; the predictions on the labelled spectra, and collapse."""
-    out = models.mc_predict(
-        model, data.x, T=params.mc_samples, seed=params.seed, return_embedding=False
-    )
-    found: dict = {"validation": NOT_MEASURED}
-    columns: dict[str, np.ndarray] = {"path": data.paths}
-    if "log_probs" in out:
-        probs = np.exp(out["log_probs"].astype(np.float64)).mean(axis=0)  # [n, C]
-        names = np.array(data.classes)
-        predicted = names[probs.argmax(axis=1)]
-        columns |= {"label": names[data.y], "predicted": predicted}
-        columns["confidence"] = probs.max(axis=1)
-        if params.task == "classification":
-            found["collapse"] = collapse.detect(predicted, _label_counts(data), "labelled spectra")
-    elif "means" in out:
-        means, log_vars = out["means"].astype(np.float64), out["log_vars"].astype(np.float64)
-        columns |= {"truth": data.y, "mean": means.mean(axis=0)}  # [n]
-        columns["sigma"] = np.sqrt(means.var(axis=0) + np.exp(log_vars).mean(axis=0))
-    else:
-        mean = out["probs"].astype(np.float64).mean(axis=0)  # [n, Q]
-        for q, name in enumerate(data.classes):
-            columns[f"{name}_fraction"] = mean[:, q]
-    write_table(
-        columns,
-        results / "labelled.vot",
-        "predictions on the training labels (MC-dropout mean): a fit, not a validation",
-    )
-    return found
-
-
-def _validate(out: dict, data, val: np.ndarray, results: Path) -> dict:
-    paths = data.paths[val]
-    if "log_probs" in out:
-        probs = np.exp(out["log_probs"].astype(np.float64)).mean(axis=0)  # [n_val, C]
-        found = metrics.calibration(probs, data.y[val])
-        plots.reliability_diagram(found["bins"], found["ece"], results / "calibration.html")
-        names = np.array(data.classes)
-        write_table(
-            {
-                "path": paths,
-                "label": names[data.y[val]],
-                "predicted": names[probs.argmax(axis=1)],
-                "confidence": probs.max(axis=1),
-            },
-            results / "validation.vot",
-            "validation predictions (MC-dropout mean)",
-        )
-        return {"accuracy": found["accuracy"], "ece": found["ece"], "bins": found["bins"]}
-    means, log_vars = out["means"].astype(np.float64), out["log_vars"].astype(np.float64)
-    mean = means.mean(axis=0)  # [n_val]
-    sigma = np.sqrt(means.var(axis=0) + np.exp(log_vars).mean(axis=0))  # [n_val]
-    found = metrics.regression(mean, sigma, data.y[val])
-    write_table(
-        {
-            "path": paths,
-            "truth": data.y[val],
-            "mean": mean,
-            "sigma": sigma,
-            "pit": np.array(found["pit"]),
-        },
-        results / "validation.vot",
-        "validation predictions (MC-dropout mean)",
-    )
-    return {k: v for k, v in found.items() if k != "pit"}
-
-
-def _validate_votes(out: dict, data, val: np.ndarray, results: Path) -> dict:
-    found = metrics.votes(out["probs"], data.y[val], data.classes)
-    mean = out["probs"].astype(np.float64).mean(axis=0)  # [n_val, Q]
-    columns: dict[str, np.ndarray] = {"path": data.paths[val]}
-    for q, name in enumerate(data.classes):
-        votes, voters = data.y[val, q, 0], data.y[val, q, 1]
-        columns[f"{name}_votes"] = votes
-        columns[f"{name}_voters"] = voters
-        columns[f"{name}_fraction"] = mean[:, q]
-    write_table(columns, results / "validation.vot", "validation vote fractions (MC mean)")
-    return found
 
 
 def _headline(summary: dict) -> str:

@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 
+from tests.support.labelling_round import labelling, round_outputs  # noqa: F401 (fixtures)
 from tests.support.platform import PASSWORDS, Platform, free_port, prepare, shared_dir
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.acquisition.scores import _bald_chunk, top_k
+from services.acquisition.scores import bald_chunk, top_k
 from services.acquisition.validation import (
     DEFAULT_CHUNK,
     as_rng,
@@ -191,7 +191,7 @@ def expected_positives(
     for items, lp, p in iter_log_prob_chunks(log_probs, check_chunk(chunk)):
         scores[items] = p[:, :, target].mean(axis=0)
         if bald_weight:
-            scores[items] += bald_weight * _bald_chunk(lp, p)
+            scores[items] += bald_weight * bald_chunk(lp, p)
     return scores
 
 
@@ -239,7 +239,7 @@ def balanced(
     bald_scores = np.empty(n_pool, dtype=np.float64)  # [N]
     predicted = np.empty(n_pool, dtype=np.int64)  # [N]
     for items, lp, p in iter_log_prob_chunks(log_probs, check_chunk(chunk)):
-        bald_scores[items] = _bald_chunk(lp, p)
+        bald_scores[items] = bald_chunk(lp, p)
         predicted[items] = p.mean(axis=0).argmax(axis=1)
     quota = _quotas(np.bincount(predicted, minlength=n_class), k)  # [C]
     per_class = []

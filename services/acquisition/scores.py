@@ -55,7 +55,9 @@ def _expected_entropy(lp: np.ndarray, p: np.ndarray) -> np.ndarray:
     return -mean_over_samples(np.einsum("tnc,tnc->tn", p, lp))  # [T, n, C] -> [T, n] -> [n]
 
 
-def _bald_chunk(lp: np.ndarray, p: np.ndarray) -> np.ndarray:
+def bald_chunk(lp: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """BALD of one chunk: ``lp`` log-probabilities (T, n, C) and ``p`` their exponentials;
+    shape (n,), >= 0. The streamed :func:`bald` calls it chunk by chunk."""
     mutual_information = _predictive_entropy(p) - _expected_entropy(lp, p)  # [n]
     return np.maximum(mutual_information, 0.0)  # >= 0 by Jensen; clip rounding
 
@@ -104,7 +106,7 @@ def bald(log_probs: np.ndarray, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
     scores : ndarray of float64, shape (N,)
         Mutual information in nats.
     """
-    return _score_chunks(log_probs, chunk, _bald_chunk)
+    return _score_chunks(log_probs, chunk, bald_chunk)
 
 
 def expected_entropy(log_probs: np.ndarray, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:

@@ -69,7 +69,10 @@ def class_probabilities(sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def prediction_text(sample: dict[str, np.ndarray]) -> np.ndarray:
-    """The prediction as text: the class, or ``mean`` rounded to 5 significant digits."""
+    """The prediction as text: the class, or ``mean`` rounded to 5 significant digits;
+    "" for each point of a sample without a model (a cold-start ``propose`` job's)."""
     if "predicted" in sample:
         return sample["predicted"]
+    if "mean" not in sample:
+        return np.full(np.asarray(sample["row"]).size, "", dtype=str)
     return np.array([f"{v:.5g}" for v in sample["mean"]])

@@ -18,6 +18,8 @@ mc_predict, split_at_first_stochastic
     MC-dropout scoring of chunked pools, computing the deterministic trunk once.
 save_model, load_model, read_sidecar, check_compatible, Sidecar
     ``.keras`` artefact plus JSON sidecar; refusing a model trained on another grid.
+fit_members, combine, is_ensemble, ensemble_size
+    Deep ensembles scored through ``mc_predict`` like MC dropout (one sample per member).
 """
 
 from services.models.architectures import (
@@ -32,6 +34,7 @@ from services.models.artefacts import (
     read_sidecar,
     save_model,
 )
+from services.models.ensemble import combine, ensemble_size, fit_members, is_ensemble
 from services.models.heads import (
     BinomialNLL,
     GaussianNLL,
@@ -56,9 +59,13 @@ __all__ = [
     "build_spectrum_cnn",
     "check_compatible",
     "check_finite",
+    "combine",
     "compile_for_head",
+    "ensemble_size",
     "fit",
+    "fit_members",
     "head_kind_of",
+    "is_ensemble",
     "load_model",
     "mc_predict",
     "read_sidecar",

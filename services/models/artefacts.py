@@ -20,6 +20,7 @@ from typing import Any
 import keras
 
 from services.models.architectures import compile_for_head
+from services.models.ensemble import ensemble_size
 from services.models.heads import Head
 
 __all__ = ["Sidecar", "check_compatible", "load_model", "read_sidecar", "save_model"]
@@ -42,6 +43,9 @@ class Sidecar:
         First and last grid wavelength (Angstrom), when known.
     training : dict
         Training configuration and summary (epochs, seed, dataset id, ...).
+    ensemble : int
+        Members of a deep ensemble (:mod:`services.models.ensemble`); 0 for one
+        MC-dropout model.
     """
 
     head: dict[str, Any]
@@ -50,6 +54,7 @@ class Sidecar:
     wave_min: float | None = None
     wave_max: float | None = None
     training: dict[str, Any] = field(default_factory=dict)
+    ensemble: int = 0
     keras_version: str = keras.__version__
     format: str = FORMAT
 
@@ -113,6 +118,7 @@ def save_model(
         wave_min=None if wave_min is None else float(wave_min),
         wave_max=None if wave_max is None else float(wave_max),
         training=dict(training or {}),
+        ensemble=ensemble_size(model),
     )
     text = json.dumps(asdict(sidecar), indent=2, sort_keys=True, default=str)
     _atomic_write(path, lambda tmp: _save_keras(model, tmp))

@@ -113,6 +113,10 @@ def _cached_sampler(model: keras.Model, mc_samples: int, method: Method):
 
 def _sampler(model: keras.Model, mc_samples: int, method: Method) -> tuple[keras.Model, str]:
     """A model x -> [embedding (b, D), raw samples (T * b, K) or (b, K)] and its method."""
+    from services.models.ensemble import ensemble_sampler, is_ensemble
+
+    if is_ensemble(model):  # one sample per member, laid out like trunk-once samples
+        return ensemble_sampler(model), "ensemble"
     if method in ("auto", "trunk_once"):
         try:
             trunk, head = split_at_first_stochastic(model)
@@ -156,7 +160,7 @@ def _run_batch(sampler: keras.Model, method: str, batch: np.ndarray, mc_samples:
     n = len(batch)
     if n < size:  # one traced shape for every batch
         batch = np.concatenate([batch, np.zeros((size - n, *batch.shape[1:]), batch.dtype)])
-    if method == "trunk_once":
+    if method in ("trunk_once", "ensemble"):
         embedding, raw = sampler.predict_on_batch(batch)
         raw = raw.reshape(mc_samples, size, -1)
     else:
@@ -238,7 +242,8 @@ def mc_predict(
         The pool: one (memory-mapped) array, read ``chunk_size`` rows at a time, or an
         iterator of chunks. Only one chunk is in memory at a time.
     T : int
-        Number of MC samples.
+        Number of MC samples; a deep ensemble (:mod:`services.models.ensemble`) gives
+        one per member instead, whatever ``T`` says.
     batch_size : int
         Spectra per compiled call (the trunk-once graph holds ``T * batch_size`` rows after
         the cut). Chunk lengths that are multiples of it avoid padded batches.
@@ -269,6 +274,9 @@ def mc_predict(
     """
     if T < 1 or batch_size < 1:
         raise ValueError("T and batch_size must be positive")
+    from services.models.ensemble import ensemble_size
+
+    T = ensemble_size(model) or T  # a deep ensemble gives one sample per member
     kind = kind or head_kind_of(model)
     if isinstance(chunks, np.ndarray):
         n_total, pool = len(chunks), chunks

@@ -73,6 +73,7 @@
   }) {
     const $ = (id) => root.querySelector(`#${id}`);
     const message = $("message");
+    const hasModel = cfg.model !== false; // a cold-start round has no model: no predictions
     const LINES = window.vocloudLines || [];
 
     let doc, points, scatter, scatterView, current, spectrum, reference, lines, lineNames, mappers;
@@ -246,7 +247,8 @@
       showTab("review");
       current.data = { x: [points.data.x[i]], y: [points.data.y[i]] };
       $("review-position").textContent = `${p + 1} of ${order().length}`;
-      $("queue-name").textContent = queue ? "· the selection" : "· the sample, most uncertain first";
+      $("queue-name").textContent = queue ? "· the selection"
+        : `· the sample, ${hasModel ? "most uncertain" : "the proposals"} first`;
       showSpectrum(i);
     }
 
@@ -281,12 +283,13 @@
       const predicted = cfg.numeric
         ? `predicted ${cfg.target} ${shown.prediction}${shown.sigma !== undefined ? ` ± ${fmt(shown.sigma, 2)}` : ""}`
         : `predicted ${shown.prediction}${shown.confidence !== undefined ? ` (p = ${shown.confidence.toFixed(2)})` : ""}`;
-      parts.push(predicted, `uncertainty (${cfg.acquisition}) ${fmt(shown.score)}`);
+      parts.push(...(hasModel ? [predicted, `uncertainty (${cfg.acquisition}) ${fmt(shown.score)}`]
+        : [`typicality ${fmt(shown.score)}`]));
       const state = points.data.label[i];
       const title = $("review-title");
       title.replaceChildren(el("strong", parts[0]), el("span", ` · ${parts.slice(1).join(" · ")}`));
       title.append(el("span", state ? ` · labelled: ${state}` : " · not labelled", state ? "labelled" : "muted"));
-      doc.get_model_by_name("spectrum-plot").title.text = `${parts[0]}: ${predicted}`;
+      doc.get_model_by_name("spectrum-plot").title.text = hasModel ? `${parts[0]}: ${predicted}` : parts[0];
     }
 
     function showProbabilities() {
@@ -468,7 +471,7 @@
       const facts = el("div", null, "facts");
       const prediction = el("span", predicted, "prediction");
       if (!cfg.numeric) prediction.style.borderColor = colourName;
-      facts.append(prediction);
+      if (hasModel) facts.append(prediction);
       const state = points.data.label[i];
       if (state) facts.append(el("span", state, "labelled"));
       item.append(head, svg, facts);
@@ -505,6 +508,10 @@
 
     function describe(i) {
       const label = points.data.label[i];
+      if (!hasModel) {
+        return `${points.data.object[i] || points.data.path[i]} · typicality ${fmt(points.data.score[i])}` +
+          `${label ? ` · labelled ${label}` : ""}`;
+      }
       return `${points.data.object[i] || points.data.path[i]} · ${points.data.prediction[i]} · ` +
         `${cfg.acquisition} ${fmt(points.data.score[i])}${label ? ` · labelled ${label}` : ""}`;
     }
@@ -594,7 +601,9 @@
         ramp.style.background = `linear-gradient(to right, ${stops.join(",")})`;
         const low = Math.abs(mapper.low) < 1e-6 * Math.abs(mapper.high) ? "0" : fmt(mapper.low);
         legend.replaceChildren(el("span", low), ramp, el("span", fmt(mapper.high)));
-        $("colour-note").textContent = `uncertainty (${cfg.acquisition}), more uncertain to the right of the ramp; bigger points are more uncertain too`;
+        $("colour-note").textContent = hasModel
+          ? `uncertainty (${cfg.acquisition}), more uncertain to the right of the ramp; bigger points are more uncertain too`
+          : "typicality (TypiClust), more typical to the right of the ramp; bigger points are more typical too";
         return;
       }
       legend.replaceChildren(
@@ -707,7 +716,8 @@
       showLegend(mappers.score, "score");
       showCounts(startCounts);
       showPerformance(startPerformance);
-      $("review-position").textContent = `${n()} spectra, most uncertain first: press → to start`;
+      $("review-position").textContent = hasModel ? `${n()} spectra, most uncertain first: press → to start`
+        : `${n()} spectra, the proposals first: press → to start`;
       window.vocloudLabelSamp.wire({
         cfg, root, transport, say,
         selection,

@@ -9,7 +9,6 @@ from django.test import Client
 
 from services.datasets import DatasetWriter, Grid
 from services.storage import UserSpace, user_space
-from tests.labelling.conftest import labelling, round_outputs  # noqa: F401 (fixtures)
 
 API = "/api/v1"
 GRID = Grid.linear(4000.0, 5000.0, 11)

@@ -245,3 +245,14 @@ def test_errors_never_name_a_server_path(alice, as_alice, link_out):
         assert set(json.loads(body)) == {"error"}
         assert str(settings.DATA_DIR) not in body and str(link_out) not in body
         assert "Traceback" not in body and "/tmp" not in body
+
+
+def test_a_json_body_over_the_memory_limit_is_413_not_500(alices_things, as_alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    session_id = alices_things.pk
+    body = json.dumps({"paths": ["x" * 2000], "value": "A"})
+    response = as_alice.post(
+        f"{API}/labelling/sessions/{session_id}/labels", body, content_type="application/json"
+    )
+    assert response.status_code == 413, response.content
+    assert "too large" in response.json()["error"]

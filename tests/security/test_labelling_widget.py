@@ -14,11 +14,9 @@ import json
 import pytest
 from django.test import Client
 
-from tests.labelling import conftest as labelling_conftest
 from vocloud.accounts.models import ApiToken
 
 pytestmark = pytest.mark.django_db
-labelling, round_outputs = labelling_conftest.labelling, labelling_conftest.round_outputs
 HOSTILE = '<script>alert("x")</script>'
 #: The SAMP links endpoint takes a form, as the portal's file endpoint does.
 FORM = {"paths": ["demo/s000.fits"], "purpose": "spectrum"}

@@ -30,8 +30,7 @@ from vocloud.uws import storage
 from vocloud.uws.models import Result
 
 pytestmark = pytest.mark.django_db
-# alice's labelling session with round 1 ready, and a helper making a finished job
-labelling, round_outputs = labelling_conftest.labelling, labelling_conftest.round_outputs
+# a helper making a finished job (alice's session with round 1 ready: fixture `labelling`)
 finished_job = labelling_conftest.completed_job
 NOTE = b"seeing 2 arcsec\n"
 

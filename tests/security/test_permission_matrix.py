@@ -10,7 +10,6 @@ import json
 import pytest
 from django.http import HttpRequest
 
-from tests.labelling.conftest import labelling, round_outputs  # noqa: F401 (fixtures)
 from tests.support.platform import PASSWORDS
 from vocloud.files.links import signed_file_path
 from vocloud.labelling import exports
@@ -90,7 +89,7 @@ def _files(user):
 
 
 @pytest.mark.parametrize(("persona", "spec", "want"), CASES)
-def test_permission(client, people, labelling, alice, persona, spec, want):  # noqa: F811
+def test_permission(client, people, labelling, alice, persona, spec, want):
     method, where = spec
     if persona != "anonymous":
         # axes needs a request to count the log-in by; Client.login passes on this one

@@ -82,7 +82,7 @@ def put_loose_file(space: UserSpace) -> str:
 
 def completed_score_job(owner, paths: list[str], results: Path):
     """A COMPLETED score job on the dataset: Ondrejov predicted 'emission', LAMOST 'star'."""
-    from tests.labelling.conftest import completed_job
+    from tests.support.labelling_round import completed_job
 
     results.mkdir(parents=True)
     predicted = np.array(["star", "star", "star", "emission"])

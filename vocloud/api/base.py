@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
@@ -47,6 +48,8 @@ class ApiView(APIView):
             return error(str(exc), exc.status)
         if isinstance(exc, Http404):
             return error(str(exc) or "Not found.", 404)
+        if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE
+            return error("The request body is too large for this endpoint.", 413)
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             response = error(_sentence(exc.detail), 401)
             header = self.get_authenticate_header(self.request)

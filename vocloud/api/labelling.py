@@ -6,6 +6,7 @@ page sends them (``vocloud.labelling.views.labels_api``): same body, same checks
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -15,13 +16,14 @@ from django.http import Http404, JsonResponse
 from services.datasets import list_datasets
 from services.storage import user_space
 from vocloud.api.base import ApiView, Refused
-from vocloud.labelling import loop, operations
+from vocloud.labelling import checks, loop, operations
 from vocloud.labelling.creation import SessionRefused, create_session
-from vocloud.labelling.forms import RoundForm, SessionForm
+from vocloud.labelling.forms import ProposeForm, RoundForm, SessionForm
 from vocloud.labelling.models import Round, Session
 from vocloud.labelling.sample_cache import round_sample
 
 SESSION_DEFAULTS = {"schema": Session.CLASSES, "target": "class", "per_class": 5}
+CHECK_BODY_BYTES = 16_384  # a pool-check request: a path, an answer, a class
 
 
 def _session(request, session_id: int) -> Session:
@@ -141,7 +143,16 @@ class LabelsView(ApiView):
 class RoundListView(ApiView):
     def post(self, request, session_id: int):
         session = _session(request, session_id)
-        form = RoundForm({**loop.DEFAULTS, **_fields(request, RoundForm)}, classes=session.classes)
+        body = request.data
+        if isinstance(body, dict) and "cold_start" in body:
+            if body["cold_start"] not in (True, False):
+                raise Refused("cold_start must be true or false.")
+            if body["cold_start"]:
+                return _propose(session, body)
+            fields = _without_cold_start(body, RoundForm)
+        else:
+            fields = _fields(request, RoundForm)
+        form = RoundForm({**loop.DEFAULTS, **fields}, classes=session.classes)
         if not form.is_valid():
             raise Refused(_form_sentence(form))
         try:
@@ -149,6 +160,30 @@ class RoundListView(ApiView):
         except (loop.LoopError, ValueError) as exc:
             raise Refused(_capital(str(exc)), 409) from None
         return JsonResponse(loop.status(round_), status=201)
+
+
+def _without_cold_start(body: dict, form_class) -> dict:
+    """The body's fields but ``cold_start``; unknown names are refused."""
+    fields = {k: v for k, v in body.items() if k != "cold_start"}
+    unknown = sorted(set(fields) - set(form_class.base_fields))
+    if unknown:
+        known = ", ".join(["cold_start", *form_class.base_fields])
+        raise Refused(f"Unknown field {unknown[0]!r}: the fields are {known}.")
+    return fields
+
+
+def _propose(session: Session, body: dict) -> JsonResponse:
+    """A cold-start round (``{"cold_start": true, "k": 30, "method": ..., "encoder": ...}``)."""
+    fields = _without_cold_start(body, ProposeForm)
+    encoders = loop.encoder_choices(session)
+    form = ProposeForm({**loop.PROPOSE_DEFAULTS, **fields}, encoders=encoders)
+    if not form.is_valid():
+        raise Refused(_form_sentence(form))
+    try:
+        round_ = loop.propose_round(session, form.cleaned_data)
+    except loop.LoopError as exc:
+        raise Refused(_capital(str(exc)), 409) from None
+    return JsonResponse(loop.status(round_), status=201)
 
 
 class RoundView(ApiView):
@@ -167,6 +202,78 @@ class SampleView(ApiView):
             raise Refused(_capital(str(exc)), 404) from None
         states = operations.states(session, [str(p) for p in sample["path"]])
         return JsonResponse({"round": number, "columns": sample_columns(sample, states)})
+
+
+class CheckView(ApiView):
+    """A round's pool check: GET its state; POST ``{"draw": 20}`` draws more spectra."""
+
+    def get(self, request, session_id: int, number: int):
+        return JsonResponse(checks.state(_round(_session(request, session_id), number)))
+
+    def post(self, request, session_id: int, number: int):
+        round_ = _round(_session(request, session_id), number)
+        body = _object(request, {"draw"})
+        with _refusals():
+            checks.draw_more(round_, body.get("draw", checks.BATCH))
+        return JsonResponse(checks.state(round_), status=201)
+
+
+class CheckAnswerView(ApiView):
+    """POST ``{"path", "answer", "truth"?, "label"?}``: the expert's word on a drawn spectrum."""
+
+    def post(self, request, session_id: int, number: int):
+        round_ = _round(_session(request, session_id), number)
+        body = _object(request, {"path", "answer", "truth", "label"})
+        with _refusals():
+            checks.answer(
+                round_, body.get("path"), body.get("answer"), body.get("truth"),
+                body.get("label", False),
+            )  # fmt: skip
+        return JsonResponse(checks.state(round_))
+
+
+class CheckUndoView(ApiView):
+    def post(self, request, session_id: int, number: int):
+        round_ = _round(_session(request, session_id), number)
+        _object(request, set())
+        with _refusals():
+            said = checks.undo(round_)
+        return JsonResponse(checks.state(round_) | {"message": said})
+
+
+class CheckSpectrumView(ApiView):
+    """GET ``?order=3``: a drawn spectrum's wavelengths and flux."""
+
+    def get(self, request, session_id: int, number: int):
+        round_ = _round(_session(request, session_id), number)
+        order = request.GET.get("order", "")
+        with _refusals():
+            return JsonResponse(checks.spectrum(round_, int(order) if order.isdigit() else None))
+
+
+def _object(request, allowed: set[str]) -> dict:
+    """The JSON body as an object of only ``allowed`` keys (an empty body: {})."""
+    try:
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    if size > CHECK_BODY_BYTES:  # before reading it: no pool-check body is this big
+        raise Refused(f"The request body is too large (at most {CHECK_BODY_BYTES:,} bytes).", 413)
+    body = request.data
+    if not isinstance(body, dict):
+        raise Refused("The request body must be a JSON object.")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise Refused(f"Unknown field {unknown[0][:50]!r}: the fields are {sorted(allowed)}.")
+    return body
+
+
+@contextlib.contextmanager
+def _refusals():
+    try:
+        yield
+    except checks.CheckError as exc:
+        raise Refused(_capital(str(exc)), exc.status) from None
 
 
 def _capital(sentence: str) -> str:

@@ -23,4 +23,20 @@ urlpatterns = [
     path(f"{session}/rounds/", labelling.RoundListView.as_view(), name="rounds"),
     path(f"{session}/rounds/<int:number>/", labelling.RoundView.as_view(), name="round"),
     path(f"{session}/rounds/<int:number>/sample", labelling.SampleView.as_view(), name="sample"),
+    path(f"{session}/rounds/<int:number>/check", labelling.CheckView.as_view(), name="check"),
+    path(
+        f"{session}/rounds/<int:number>/check/answers",
+        labelling.CheckAnswerView.as_view(),
+        name="check_answers",
+    ),
+    path(
+        f"{session}/rounds/<int:number>/check/undo",
+        labelling.CheckUndoView.as_view(),
+        name="check_undo",
+    ),
+    path(
+        f"{session}/rounds/<int:number>/check/spectrum",
+        labelling.CheckSpectrumView.as_view(),
+        name="check_spectrum",
+    ),
 ]

@@ -170,12 +170,24 @@ class LabellingSession:
         self.info["counts"] = answer["counts"]
         return answer["counts"]
 
-    def start_round(self, **options: Any) -> int:
+    def start_round(self, *, cold_start: bool = False, **options: Any) -> int:
         """Freeze the labels and start the next round (training, then scoring and the
         projection); its number. Options as on the session page: ``epochs``,
-        ``acquisition``, ``k``, ``method`` (umap, tsne, pca), ``mc_samples``."""
-        started = self._client.post_json(f"{self._base}/rounds/", options)
+        ``acquisition``, ``k``, ``method`` (umap, tsne, pca), ``mc_samples``.
+
+        With ``cold_start=True`` nothing is trained: the platform proposes spectra to label
+        (see :meth:`propose`), and the options are ``k``, ``method`` and ``encoder``."""
+        body = {"cold_start": True, **options} if cold_start else options
+        started = self._client.post_json(f"{self._base}/rounds/", body)
         return int(started["number"])
+
+    def propose(self, k: int = 30, *, method: str = "umap", encoder: str = "") -> int:
+        """Start a cold-start round: the platform proposes ``k`` spectra to label, typical
+        spectra of different regions (TypiClust) in the embedding of a finished pretrain job
+        (``encoder``, its job id) or in PCA of the flux; the round's number. Label them (its
+        sample, or its widget), then :meth:`start_round` once 10 spectra of 2 classes are
+        labelled."""
+        return self.start_round(cold_start=True, k=k, method=method, encoder=encoder)
 
     def round(self, number: int) -> dict[str, Any]:
         """Where round ``number`` is: ``ready``, ``failed``, its jobs, ``metrics``..."""
@@ -239,6 +251,44 @@ class LabellingSession:
             table[name] = [float("nan") if v is None else v for v in values]
         return table
 
+    def check(self, round: int | None = None, *, draw: int = 0) -> dict[str, Any]:
+        """A round's pool check (the last ready round if None): spectra drawn at random
+        from its unlabelled pool, with the model's prediction and your answers.
+
+        ``draw`` spectra more are drawn first (e.g. 20). The answer has ``items`` (each
+        ``order``, ``path``, ``predicted``, ``probability``, ``answer``, ``truth``), ``next``
+        (the order of the first not answered, or None) and ``headline``: the accuracy on
+        the answered ones (``value``, ``low``, ``high``: 95 % interval, ``n``, ``skipped``,
+        ``text``).
+        """
+        number = self.latest_round() if round is None else int(round)
+        url = f"{self._base}/rounds/{number}/check"
+        if draw:
+            return self._client.post_json(url, {"draw": int(draw)})
+        return self._client.get_json(url)
+
+    def answer_check(
+        self,
+        round: int,
+        path: str,
+        answer: str,
+        *,
+        truth: str | None = None,
+        label: bool = False,
+    ) -> dict[str, Any]:
+        """Say whether round ``round``'s model is correct on the drawn spectrum ``path``:
+        ``answer`` is ``"yes"``, ``"no"``, ``"skip"`` or ``"bad_data"``; ``truth`` the true
+        class (with "yes" when it is the prediction, else "no"). With ``label`` a yes or a
+        true class also becomes the spectrum's label in the session. The check's state."""
+        body: dict[str, Any] = {"path": str(path), "answer": answer, "label": bool(label)}
+        if truth is not None:
+            body["truth"] = str(truth)
+        return self._client.post_json(f"{self._base}/rounds/{int(round)}/check/answers", body)
+
+    def undo_check(self, round: int) -> dict[str, Any]:
+        """Take back the last answer of round ``round``'s check (and the label it gave)."""
+        return self._client.post_json(f"{self._base}/rounds/{int(round)}/check/undo", {})
+
     def widget(self, round: int | None = None):
         """The labelling widget for Jupyter (scatter plot, spectrum, buttons)."""
         from vocloud.client.widget import LabelWidget
@@ -251,6 +301,9 @@ def _draw_round(bar, state: dict[str, Any]) -> None:
     train, scoring = state.get("train") or {}, state.get("round") or {}
     if state["ready"]:
         done, what = 100.0, "ready"
+    elif state.get("cold_start") and scoring:  # one job, no training
+        done = 100 * (scoring.get("progress") or 0)
+        what = f"{scoring['kind']} {scoring['phase']}"
     elif scoring:
         done = 50 + 50 * (scoring.get("progress") or 0)
         what = f"{scoring['kind']} {scoring['phase']}"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from vocloud.labelling.models import Label, Round, Session
+from vocloud.labelling.models import Label, PoolCheck, Round, Session
 
 
 @admin.register(Session)
@@ -21,3 +21,11 @@ class LabelAdmin(admin.ModelAdmin):
     list_display = ("session", "path", "value", "mark", "verdict", "updated")
     list_filter = ("mark", "verdict")
     search_fields = ("path", "value")
+
+
+@admin.register(PoolCheck)
+class PoolCheckAdmin(admin.ModelAdmin):
+    list_display = ("session", "round", "order", "path", "predicted", "answer", "truth", "answered")
+    list_filter = ("answer",)
+    search_fields = ("path",)
+    raw_id_fields = ("session", "round")

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from vocloud.labelling.loop import DEFAULTS
+from vocloud.labelling.loop import DEFAULTS, PROPOSE_DEFAULTS
 from vocloud.labelling.models import Session
 
 
@@ -79,3 +79,30 @@ class RoundForm(forms.Form):
         elif self.classes is not None and target not in self.classes:
             self.add_error("target_class", f"{target} is not a class of this session{known}.")
         return data
+
+
+class ProposeForm(forms.Form):
+    """A cold-start round: how many spectra to propose, the map, the optional encoder."""
+
+    k = forms.IntegerField(
+        min_value=1,
+        max_value=5000,
+        initial=PROPOSE_DEFAULTS["k"],
+        label="Spectra to propose",
+        help_text="Typical spectra of different clusters, one per cluster (TypiClust).",
+    )
+    method = forms.ChoiceField(
+        choices=[(m, m) for m in ("umap", "tsne", "pca")],
+        initial=PROPOSE_DEFAULTS["method"],
+        label="Map",
+    )
+    encoder = forms.ChoiceField(
+        required=False,
+        label="Features",
+        help_text="A finished pretrain job of yours (its embedding), or PCA of the flux.",
+    )
+
+    def __init__(self, *args, encoders: list[tuple[str, str]] = (), **kwargs):
+        """``encoders``: (job id, what to show) of the owner's finished pretrain jobs."""
+        super().__init__(*args, **kwargs)
+        self.fields["encoder"].choices = [("", "PCA of the flux (no encoder)"), *encoders]

@@ -7,6 +7,12 @@ completed, and is called by the session pages and their status endpoint.
 A round fails when one of its jobs ends in ERROR or ABORTED, or is deleted (by its owner,
 or by the janitor at its destruction time): :func:`status` then says why in one sentence,
 and :func:`retry_round` starts the failed part again from the same label snapshot.
+
+A session may begin with no labels: :func:`propose_round` starts a *cold-start* round, with
+no training, whose one job (``propose``) chooses the first spectra to label by typicality
+(TypiClust) in a pretrained embedding or in PCA of the flux. Its ``Round`` has no
+``train_job`` and ``options["cold_start"]`` true; its labelling page is an al-round's,
+without the model's predictions.
 """
 
 from __future__ import annotations
@@ -29,6 +35,13 @@ from vocloud.uws.kinds import KINDS
 from vocloud.uws.models import Job, Phase
 
 DEFAULTS = {"epochs": 40, "acquisition": "bald", "k": 2048, "method": "umap", "mc_samples": 20}
+#: Options of a cold-start round (``encoder``: a pretrain job's id, or "" for PCA of the flux).
+PROPOSE_DEFAULTS = {"k": 30, "method": "umap", "encoder": ""}
+#: What a cold-start round's proposals were chosen in (the propose job's summary says).
+PROPOSED_BY = {
+    "embedding": "Proposed by typicality (TypiClust) in the pretrained embedding",
+    "pca": "Proposed by typicality (TypiClust) in PCA of the flux",
+}
 
 
 class LoopError(ValueError):
@@ -105,6 +118,76 @@ def start_round(session: Session, options: dict | None = None) -> Round:
         )
 
 
+def is_cold_start(round_: Round) -> bool:
+    """Whether the round proposes spectra without a model (see :func:`propose_round`)."""
+    return bool((round_.options or {}).get("cold_start"))
+
+
+def _propose(session: Session, snapshot: str, number: int, options: dict) -> Job:
+    params = {
+        "DATASET": session.dataset,
+        "K": str(options["k"]),
+        "METHOD": options["method"],
+        "EXCLUDE_LABELLED": snapshot,
+        "RUNID": f"labelling {session.pk} round {number}",
+        "PHASE": "RUN",
+    }
+    if options.get("encoder"):
+        params["ENCODER"] = options["encoder"]
+    return _create(session, "propose", params)
+
+
+def propose_round(session: Session, options: dict | None = None) -> Round:
+    """Start a cold-start round: no training, a ``propose`` job chooses spectra to label.
+
+    ``options``: ``k`` (how many to propose), ``method`` (umap, tsne, pca: the map) and
+    ``encoder`` (a finished pretrain job of the owner's, or "" for PCA of the flux). The
+    labels so far (any number, none included) are frozen into the round's snapshot: their
+    spectra are not proposed again. Raises LoopError when the job cannot start.
+    """
+    options = {**PROPOSE_DEFAULTS, **(options or {}), "cold_start": True}
+    options["encoder"] = str(options.get("encoder") or "")
+    with transaction.atomic():
+        number = (session.rounds.aggregate(m=Max("number"))["m"] or 0) + 1
+        snapshot, n_labels = operations.write_snapshot(session, f"round-{number}.labels.csv")
+        _check_dataset(session)
+        return Round.objects.create(
+            session=session,
+            number=number,
+            snapshot=snapshot,
+            n_labels=n_labels,
+            train_job=None,
+            round_job=_propose(session, snapshot, number, options),
+            round_started=True,
+            options=options,
+        )
+
+
+def encoder_choices(session: Session) -> list[tuple[str, str]]:
+    """(job id, text) of the owner's finished pretrain jobs, newest first, for the forms."""
+    jobs = Job.objects.filter(owner=session.owner, kind="pretrain", phase=Phase.COMPLETED)
+    choices = []
+    for job in jobs.order_by("-creation_time")[:50]:
+        dataset = (job.parameters or {}).get("DATASET", "")
+        text = " ".join(p for p in (job.run_id, f"({dataset})" if dataset else "") if p)
+        choices.append((job.job_id, f"pretrain {job.job_id[:10]} {text}".strip()))
+    return choices
+
+
+def proposed_by(round_: Round) -> str:
+    """The sentence saying how a cold-start round chose its spectra; "" for other rounds."""
+    if not is_cold_start(round_):
+        return ""
+    job = round_.round_job
+    if job is not None and job.phase == Phase.COMPLETED:
+        try:
+            found = json.loads((storage.results_dir(job.job_id) / "summary.json").read_text())
+            return PROPOSED_BY[found["features"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return PROPOSED_BY["embedding" if round_.options.get("encoder") else "pca"]
+
+
 def _metrics(job: Job) -> dict:
     try:
         return json.loads((storage.results_dir(job.job_id) / "metrics.json").read_text())
@@ -166,6 +249,10 @@ def failure(round_: Round) -> str:
     train, scoring = round_.train_job, round_.round_job
     if scoring is not None and scoring.phase == Phase.COMPLETED:
         return ""
+    if is_cold_start(round_):
+        if scoring is not None and scoring.phase in (Phase.ERROR, Phase.ABORTED):
+            return _ended(scoring, "Proposing spectra")
+        return "The proposal job of this round was deleted." if scoring is None else ""
     if scoring is not None and scoring.phase in (Phase.ERROR, Phase.ABORTED):
         return _ended(scoring, "Scoring and projection")
     if train is None:
@@ -184,6 +271,8 @@ def retry_round(round_: Round) -> Round:
     Raises LoopError when the round has not failed, or its dataset or snapshot is gone.
     """
     round_ = Round.objects.select_related("session", "train_job", "round_job").get(pk=round_.pk)
+    if is_cold_start(round_):
+        return _retry_proposal(round_)
     failed, train = failure(round_), round_.train_job
     trained = train is not None and train.phase == Phase.COMPLETED
     if not failed and not (trained and not _scoring_started(round_)):
@@ -207,6 +296,28 @@ def retry_round(round_: Round) -> Round:
     job = _train(session, round_.snapshot, round_.number, {**DEFAULTS, **round_.options})
     claimed = Round.objects.filter(pk=round_.pk, train_job=round_.train_job_id).update(
         train_job=job, round_job=None, round_started=False, metrics={}
+    )
+    if not claimed:  # another request retried it first
+        service.delete_job(job)
+    round_.refresh_from_db()
+    return round_
+
+
+def _retry_proposal(round_: Round) -> Round:
+    """A new propose job for a failed cold-start round, from its snapshot and options."""
+    if not failure(round_):
+        raise LoopError(f"Round {round_.number} has not failed: nothing to retry.")
+    session = round_.session
+    _check_dataset(session)
+    space = user_space(settings.DATA_DIR, session.owner_id)
+    if not (space.files / round_.snapshot).is_file():
+        raise LoopError(
+            f"The label snapshot of round {round_.number} ({round_.snapshot}) is gone: "
+            "propose spectra again instead."
+        )
+    job = _propose(session, round_.snapshot, round_.number, {**PROPOSE_DEFAULTS, **round_.options})
+    claimed = Round.objects.filter(pk=round_.pk, round_job=round_.round_job_id).update(
+        round_job=job, round_started=True
     )
     if not claimed:  # another request retried it first
         service.delete_job(job)
@@ -243,7 +354,10 @@ def status(round_: Round) -> dict:
 
     ``failed`` is "" or the sentence saying why the round cannot finish (see retry_round).
     ``validation_note`` says why there is no validation number (too few labels);
+    ``pool_check`` is the accuracy on randomly drawn pool spectra (None: no check offered);
     ``warning`` is "" or the sentence saying the model looks collapsed to one class.
+    ``cold_start`` is true for a round without training (see :func:`propose_round`), and
+    ``proposed_by`` then says how its spectra were chosen ("" otherwise).
     """
     not_started = ""
     try:
@@ -254,12 +368,16 @@ def status(round_: Round) -> dict:
     return {
         "number": round_.number,
         "n_labels": round_.n_labels,
+        "cold_start": is_cold_start(round_),
+        "proposed_by": proposed_by(round_),
         "train": job_state(round_.train_job),
         "round": job_state(round_.round_job),
         "ready": ready,
         "failed": failure(round_) or not_started,
         "metrics": round_.metrics,
         "validation": validation.summary(round_.metrics),
+        # accuracy on spectra drawn at random from the pool: shown before "validation"
+        "pool_check": validation.pool_check(round_),
         "validation_note": validation.note(round_.metrics),
         "warning": validation.warning(
             round_.metrics, validation.pool_collapse(round_.round_job) if ready else None

@@ -103,3 +103,36 @@ class LabelChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["session", "action"])]
+
+
+class PoolCheck(models.Model):
+    """One spectrum drawn at random from a round's unlabelled pool, and the expert's word
+    on the round model's prediction for it ("Am I correct?" on a random pick)."""
+
+    YES, NO, SKIP, BAD_DATA = "yes", "no", "skip", "bad_data"
+    ANSWERS = [("", "not yet"), (YES, "yes"), (NO, "no"), (SKIP, "skip"), (BAD_DATA, "bad data")]
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="pool_checks")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="pool_checks")
+    order = models.PositiveIntegerField(help_text="Draw order in the round's check (0 first).")
+    path = models.CharField(max_length=1000, help_text="Spectrum path relative to files/.")
+    row = models.PositiveIntegerField(help_text="Row in the dataset.")
+    predicted = models.CharField(max_length=200, help_text="The round model's class.")
+    probability = models.FloatField(null=True, help_text="Its mean predictive probability.")
+    answer = models.CharField(max_length=10, choices=ANSWERS, blank=True)
+    truth = models.CharField(max_length=200, blank=True, help_text="The class the expert gave.")
+    action = models.PositiveIntegerField(
+        null=True, help_text="The label action the answer made (LabelChange.action), if any."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    answered = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "order"], name="one_draw_per_order"),
+            models.UniqueConstraint(fields=["round", "path"], name="one_draw_per_spectrum"),
+        ]
+        ordering = ["round", "order"]
+
+    def __str__(self) -> str:
+        return f"{self.round} check {self.order}: {self.path} {self.answer or '?'}"

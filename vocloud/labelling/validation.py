@@ -1,6 +1,9 @@
 """A round's validation numbers as an expert should read them: with their n, a 95 %
 interval for an accuracy, and a warning when the validation set is too small to mean much.
 
+A pool check (:func:`pool_check`, :mod:`vocloud.labelling.checks`) is the honest
+number, on spectra drawn at random from the round's pool; the pages show it first.
+
 The train job holds out a share of the labels (``n_validation`` spectra); early rounds have
 few labels, so an accuracy of 0.14 may rest on 7 spectra. With fewer still the job holds out
 nothing (its fixed regime, ``n_validation`` 0): then there is no number to show, only
@@ -14,6 +17,7 @@ import json
 import math
 
 from services.learning.metrics import proportion_interval
+from vocloud.labelling.models import Round
 from vocloud.uws import storage
 from vocloud.uws.models import Job, Phase
 
@@ -108,3 +112,47 @@ def _number(value) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def pool_check(round_: Round) -> dict | None:
+    """The round's headline from its pool check (spectra drawn at random from its pool and
+    checked by the expert); None when the round offers no check (a numeric session, a cold
+    start, a round not ready yet).
+
+    Returns ``{"name", "source", "value", "low", "high", "n", "correct", "skipped", "drawn",
+    "pending", "text", "warning", "skip_note"}``: ``text`` reads e.g. "accuracy on 40
+    random pool spectra: 0.82 [0.68, 0.91] (round 3)", or "Not measured yet" before the
+    first answer; ``warning`` is a sentence below :data:`MIN_VALIDATION` answers;
+    ``skip_note`` says how many were skipped and that skipping can bias the number.
+    """
+    from vocloud.labelling import checks  # checks' state reads this module's headline
+
+    if not checks.offered(round_):
+        return None
+    found = checks.estimate(round_)
+    n, skipped = found["n"], found["skipped"]
+    if n:
+        spectra = "spectrum" if n == 1 else "spectra"
+        text = (
+            f"accuracy on {n} random pool {spectra}: {found['value']:.2f} "
+            f"[{found['low']:.2f}, {found['high']:.2f}] (round {round_.number})"
+        )
+    else:
+        text = "Not measured yet"
+    warning = ""
+    if 0 < n < MIN_VALIDATION:
+        answers = "answer" if n == 1 else "answers"
+        warning = f"Only {n} {answers}: this accuracy is a rough guide; check more spectra."
+    skip_note = ""
+    if skipped:
+        skip_note = (
+            f"{skipped} skipped (or bad data), not counted: skipping can bias the number "
+            "when the model is wrong more often on the spectra you skip."
+        )
+    return found | {
+        "name": "accuracy",
+        "source": "pool check",
+        "text": text,
+        "warning": warning,
+        "skip_note": skip_note,
+    }

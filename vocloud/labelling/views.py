@@ -23,7 +23,7 @@ from services.storage.paths import PathEscape
 from vocloud.files import handoff
 from vocloud.labelling import creation, exports, history, loop, operations
 from vocloud.labelling.access import session_or_token
-from vocloud.labelling.forms import RoundForm, SessionForm
+from vocloud.labelling.forms import ProposeForm, RoundForm, SessionForm
 from vocloud.labelling.models import Round, Session
 from vocloud.labelling.sample_cache import round_sample
 from vocloud.plots import plot_page
@@ -82,7 +82,7 @@ def _create(request, data) -> Session | None:
 def session_detail(request, session_id):
     session = _session(request, session_id)
     rounds = [loop.status(r) for r in session.rounds.select_related("train_job", "round_job")]
-    measured = any(r["validation"] for r in rounds)
+    measured = history.measured(rounds)  # a pool check's or a held-out accuracy
     script, div = embed(history.rounds_plot(rounds)) if measured else ("", "")
     return render(
         request,
@@ -94,6 +94,9 @@ def session_detail(request, session_id):
             "dataset_size": loop.dataset_size(session),
             "performance": operations.performance(session),
             "form": RoundForm(),
+            "propose_form": ProposeForm(
+                encoders=loop.encoder_choices(session), auto_id="propose_%s"
+            ),
             "plot_script": script,
             "plot_div": div,
             "bokeh_js": BOKEH_JS,
@@ -120,6 +123,25 @@ def round_start(request, session_id):
 
 @login_required
 @require_POST
+def round_propose(request, session_id):
+    """A cold-start round: the platform proposes spectra to label (no training)."""
+    session = _session(request, session_id)
+    form = ProposeForm(request.POST, encoders=loop.encoder_choices(session))
+    if not form.is_valid():
+        messages.error(request, f"Proposal options: {form.errors.as_text()}")
+        return redirect("labelling:session", session.pk)
+    try:
+        round_ = loop.propose_round(session, form.cleaned_data)
+    except loop.LoopError as exc:
+        messages.error(request, str(exc))
+    else:
+        k = round_.options["k"]
+        messages.success(request, f"Round {round_.number}: proposing {k} spectra to label.")
+    return redirect("labelling:session", session.pk)
+
+
+@login_required
+@require_POST
 def round_retry(request, session_id, number):
     session = _session(request, session_id)
     try:
@@ -128,6 +150,7 @@ def round_retry(request, session_id, number):
         messages.error(request, str(exc))
     else:
         what = "training" if round_.round_job_id is None else "scoring and projection"
+        what = "proposing spectra" if loop.is_cold_start(round_) else what
         messages.success(request, f"Round {number} started again: {what}.")
     return redirect("labelling:session", session.pk)
 
@@ -175,6 +198,8 @@ def _panel(session: Session, round_: Round) -> dict:
         "fileLinksUrl": reverse("files:samp_links"),
         "round": number,
         "acquisition": _acquisition_name(round_),
+        # a cold-start round has no model: no predictions, no "Am I correct?"
+        "model": not loop.is_cold_start(round_),
         "datasetSize": loop.dataset_size(session),
     }
     return {
@@ -280,10 +305,13 @@ ACQUISITION_NAMES = {
     "discovery": "P(target class)",
     "epistemic_variance": "epistemic variance",
     "predictive_variance": "predictive variance",
+    "typicality": "typicality",
 }
 
 
 def _acquisition_name(round_: Round) -> str:
+    if loop.is_cold_start(round_):
+        return ACQUISITION_NAMES["typicality"]
     job = round_.round_job
     chosen = (job.parameters or {}).get("ACQUISITION", "") if job is not None else ""
     chosen = (chosen or round_.options.get("acquisition", "bald")).lower()

@@ -77,9 +77,11 @@ KINDS: dict[str, Kind] = {
         Kind("dataset", "services.dataset_build"),
         Kind("project", "services.project"),
         Kind("assess", "services.assess"),
+        Kind("pretrain", "services.pretrain", queue="gpu"),
         Kind("train", "services.train", queue="gpu"),
         Kind("score", "services.score", queue="gpu"),
         Kind("al-round", "services.al_round", queue="gpu"),
+        Kind("propose", "services.propose"),
     ]
 }
 
