@@ -179,6 +179,14 @@ elif SANDBOX != "none":
     sys.exit(f"jupyterhub_config.py: JUPYTERHUB_SANDBOX is bwrap or none, not {SANDBOX!r}.")
 
 
+def _software_under_tmp() -> list[Path]:
+    """The Python environment and the platform's code, where they live under /tmp (a
+    checkout or virtual environment there): the server needs them, read-only."""
+    code = Path(__file__).resolve().parents[2]  # deploy/jupyterhub/ -> the project root
+    places = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent, code}
+    return sorted({p.resolve() for p in places if p.resolve().is_relative_to("/tmp")})
+
+
 def server_command(files: Path, home: Path) -> list[str]:
     """The user's server, confined to its storage (``files``) and home when sandboxed.
 
@@ -192,6 +200,8 @@ def server_command(files: Path, home: Path) -> list[str]:
     args = [BWRAP, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"]
     args += ["--unshare-uts", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev"]
     args += ["--proc", "/proc", "--tmpfs", "/tmp"]
+    for needed in _software_under_tmp():  # the sandbox's own /tmp would hide them
+        args += ["--ro-bind", str(needed), str(needed)]
     for hidden in (DATA_DIR, STATE_DIR, *HIDDEN):
         args += ["--tmpfs", str(hidden)]
     args += ["--bind", str(files), str(files), "--bind", str(home), str(home)]
