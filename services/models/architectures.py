@@ -52,6 +52,27 @@ def _stochastic_output(
     return output(x)
 
 
+def conv_trunk(
+    flux,
+    n_pix: int,
+    filters: Sequence[int],
+    kernel_sizes: Sequence[int],
+    pool_size: int,
+    bn_momentum: float,
+):
+    """The conv blocks of a spectrum network, applied to the ``flux`` input tensor:
+    ``Reshape -> [Conv1D -> BatchNorm -> ReLU -> MaxPool] x len(filters) -> Flatten``
+    (layers ``conv<i>``, ``bn<i>``). Shared by :func:`build_spectrum_cnn` and the
+    self-supervised encoder (:mod:`services.models.encoder`)."""
+    x = layers.Reshape((n_pix, 1))(flux)
+    for i, (width, size) in enumerate(zip(filters, kernel_sizes, strict=True)):
+        x = layers.Conv1D(width, size, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i}")(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling1D(pool_size)(x)
+    return layers.Flatten()(x)
+
+
 def build_spectrum_cnn(
     n_pix: int,
     head: Head,
@@ -118,13 +139,7 @@ def build_spectrum_cnn(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     flux = keras.Input((n_pix,), name="flux")
-    x = layers.Reshape((n_pix, 1))(flux)
-    for i, (width, size) in enumerate(zip(filters, kernel_sizes, strict=True)):
-        x = layers.Conv1D(width, size, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i}")(x)
-        x = layers.ReLU()(x)
-        x = layers.MaxPooling1D(pool_size)(x)
-    x = layers.Flatten()(x)
+    x = conv_trunk(flux, n_pix, filters, kernel_sizes, pool_size, bn_momentum)
     x = layers.Dense(
         dense, activation="relu", kernel_regularizer=_l2(weight_decay), name="embedding"
     )(x)

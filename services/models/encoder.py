@@ -37,7 +37,12 @@ from keras import layers, ops
 
 from services.datasets.grid import Grid
 from services.learning.augment import AugmentOptions, add_noise, augment, mask_segments
-from services.models.architectures import _l2, _stochastic_output, compile_for_head
+from services.models.architectures import (
+    _l2,
+    _stochastic_output,
+    compile_for_head,
+    conv_trunk,
+)
 from services.models.artefacts import _atomic_write, _save_keras
 from services.models.heads import Head
 from services.models.scoring import check_finite
@@ -79,13 +84,7 @@ def build_encoder(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     flux = keras.Input((n_pix,), name="flux")
-    x = layers.Reshape((n_pix, 1))(flux)
-    for i, (width, size) in enumerate(zip(filters, kernel_sizes, strict=True)):
-        x = layers.Conv1D(width, size, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i}")(x)
-        x = layers.ReLU()(x)
-        x = layers.MaxPooling1D(pool_size)(x)
-    x = layers.Flatten()(x)
+    x = conv_trunk(flux, n_pix, filters, kernel_sizes, pool_size, bn_momentum)
     out = layers.Dense(embedding_dim, name="embedding")(x)
     return keras.Model(flux, out, name="encoder")
 
