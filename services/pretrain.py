@@ -215,13 +215,23 @@ def head_on_pretrained(params, dataset, head, weight_decay: float):
     )
 
 
-def pretrained_embedding(job_dir: Path, dataset_name: str, rows: np.ndarray) -> np.ndarray:
-    """Rows of a pretrain job's embedding (for ``project``), refused in one sentence when
-    that job embedded another dataset or not these rows."""
+def pretrained_embedding(
+    job_dir: Path, dataset_name: str, rows: np.ndarray, version: int | None = None
+) -> np.ndarray:
+    """Rows of a pretrain job's embedding (for ``project`` and ``propose``), refused in one
+    sentence when that job embedded another dataset, another version of it (``version``:
+    the one the caller's rows index; None when unknown), or not these rows, or when the
+    embedding is not finite."""
     info = read_encoder_info(job_dir)
     if info.get("dataset") != dataset_name:
         raise JobFailure(
             f"the pretrain job embedded dataset {info.get('dataset')!r}, not {dataset_name!r}"
+        )
+    embedded_version = info.get("dataset_version")
+    if None not in (version, embedded_version) and embedded_version != version:
+        raise JobFailure(
+            f"the dataset {dataset_name} was rebuilt after the pretrain job embedded it "
+            f"(version {embedded_version}, now {version}): pretrain again"
         )
     try:
         with np.load(job_dir / "embedding.npz", allow_pickle=False) as npz:
@@ -233,4 +243,7 @@ def pretrained_embedding(job_dir: Path, dataset_name: str, rows: np.ndarray) -> 
         embedded[np.minimum(where, embedded.size - 1)] != rows
     ):
         raise JobFailure("the pretrain job did not embed every selected spectrum: pretrain again")
-    return embedding[where]
+    found = np.asarray(embedding[where], dtype=np.float32)
+    if found.ndim != 2 or not np.isfinite(found).all():
+        raise JobFailure("the pretrain job's embedding has NaN or infinite values")
+    return found

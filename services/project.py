@@ -88,7 +88,9 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
     elif params.features == "pretrained" and params.encoder is not None:
         from services.pretrain import pretrained_embedding
 
-        features = pretrained_embedding(params.encoder, str(arrays["dataset"]), rows)
+        # Score jobs record the version they scored (older ones: unknown, not checked).
+        version = int(arrays["dataset_version"]) if "dataset_version" in arrays.files else None
+        features = pretrained_embedding(params.encoder, str(arrays["dataset"]), rows, version)
     else:
         features = gather(open_user_dataset(ctx, str(arrays["dataset"])), np.sort(rows))
         features = features[np.argsort(np.argsort(rows))]  # back to acquisition order

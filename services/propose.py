@@ -105,7 +105,7 @@ def run(params: Parameters, ctx: JobContext) -> list[Result]:
         known = labelled_paths(ctx.user_space.resolve(params.exclude_labelled))
         labelled = np.isin(paths, list(known))
     if labelled.all():
-        raise JobFailure("every spectrum of the dataset is labelled: nothing to propose")
+        raise JobFailure("every spectrum of the dataset is labelled or marked: nothing to propose")
     ctx.progress(0.05, "reading the features", force=True)
     if params.encoder is not None:
         features, used = _embedding(params.encoder, dataset, params.dataset), "embedding"
@@ -185,34 +185,10 @@ def _column(meta, name: str, n: int) -> np.ndarray:
 
 def _embedding(results: Path, dataset, name: str) -> np.ndarray:
     """The pretrain job's embedding of every dataset row (row i = dataset row i)."""
-    n = dataset.n_spectra
-    try:
-        info = json.loads((results / "info.json").read_text())
-    except (OSError, ValueError):
-        info = {}
-    if isinstance(info, dict) and info.get("dataset") not in (None, name):
-        raise JobFailure(
-            f"the encoder was pretrained on the dataset {info['dataset']}, not {name}: "
-            "choose a pretrain job of this dataset"
-        )
-    version = info.get("dataset_version") if isinstance(info, dict) else None
-    if version is not None and version != getattr(dataset, "version", version):
-        raise JobFailure(
-            f"the dataset {name} was rebuilt after the encoder embedded it: pretrain again"
-        )
-    try:
-        with np.load(results / "embedding.npz") as found:
-            embedding = np.asarray(found["embedding"], dtype=np.float32)
-    except (OSError, KeyError, ValueError) as exc:
-        raise JobFailure(f"the encoder's embedding is unreadable: {exc}") from None
-    if embedding.ndim != 2 or embedding.shape[0] != n:
-        raise JobFailure(
-            f"the encoder's embedding has {embedding.shape[0]} rows and this dataset {n} "
-            "spectra: choose a pretrain job of this dataset"
-        )
-    if not np.isfinite(embedding).all():
-        raise JobFailure("the encoder's embedding has NaN or infinite values")
-    return embedding
+    from services.pretrain import pretrained_embedding
+
+    rows = np.arange(dataset.n_spectra)
+    return pretrained_embedding(results, name, rows, getattr(dataset, "version", None))
 
 
 def _flux_pca(dataset, seed: int, ctx: JobContext) -> np.ndarray:

@@ -211,6 +211,7 @@ def merge(params: Parameters, shards: list[dict], ctx: JobContext) -> list[Resul
         selected=selected,
         embedding=part.embedding,
         dataset=np.array(params.dataset),
+        dataset_version=np.array(dataset.version),
         **part.arrays,
     )
     results = [

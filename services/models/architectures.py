@@ -17,7 +17,13 @@ from keras import layers
 from services.models.heads import Head
 from services.models.layers import ConcreteDropout, MCDropout
 
-__all__ = ["build_dbal_mnist_cnn", "build_spectrum_cnn", "compile_for_head"]
+__all__ = [
+    "bayesian_head",
+    "build_dbal_mnist_cnn",
+    "build_spectrum_cnn",
+    "compile_for_head",
+    "conv_trunk",
+]
 
 
 def compile_for_head(model: keras.Model, head: Head, learning_rate: float = 1e-3) -> None:
@@ -50,6 +56,34 @@ def _stochastic_output(
     output = head.output_layer()
     output.kernel_regularizer = _l2(weight_decay)  # read when the layer builds, below
     return output(x)
+
+
+def bayesian_head(
+    flux: keras.KerasTensor,
+    features: keras.KerasTensor,
+    head: Head,
+    *,
+    dense: int,
+    dropout: float,
+    concrete_dropout: bool = False,
+    seed: int | None = None,
+    weight_decay: float = 0.0,
+    learning_rate: float = 1e-3,
+    name: str,
+) -> keras.Model:
+    """``features -> Dense(dense, relu, name="embedding") -> dropout -> head``, compiled.
+
+    The contract every spectrum model keeps: ``mc_predict`` runs everything up to the
+    layer named ``embedding`` once per spectrum and only the stochastic tail T times.
+    ``weight_decay`` is the L2 penalty of the dense and output kernels.
+    """
+    x = layers.Dense(
+        dense, activation="relu", kernel_regularizer=_l2(weight_decay), name="embedding"
+    )(features)
+    out = _stochastic_output(x, head, dropout, concrete_dropout, seed, weight_decay)
+    model = keras.Model(flux, out, name=name)
+    compile_for_head(model, head, learning_rate)
+    return model
 
 
 def conv_trunk(
@@ -139,14 +173,18 @@ def build_spectrum_cnn(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     flux = keras.Input((n_pix,), name="flux")
-    x = conv_trunk(flux, n_pix, filters, kernel_sizes, pool_size, bn_momentum)
-    x = layers.Dense(
-        dense, activation="relu", kernel_regularizer=_l2(weight_decay), name="embedding"
-    )(x)
-    out = _stochastic_output(x, head, dropout, concrete_dropout, seed, weight_decay)
-    model = keras.Model(flux, out, name="spectrum_cnn")
-    compile_for_head(model, head, learning_rate)
-    return model
+    return bayesian_head(
+        flux,
+        conv_trunk(flux, n_pix, filters, kernel_sizes, pool_size, bn_momentum),
+        head,
+        dense=dense,
+        dropout=dropout,
+        concrete_dropout=concrete_dropout,
+        seed=seed,
+        weight_decay=weight_decay,
+        learning_rate=learning_rate,
+        name="spectrum_cnn",
+    )
 
 
 def build_dbal_mnist_cnn(

@@ -90,6 +90,16 @@ def _save_keras(model: keras.Model, path: str) -> None:
         model.save(path)
 
 
+def write_with_sidecar(model: keras.Model, path: Path, sidecar_text: str) -> None:
+    """Write a ``.keras`` file and its JSON sidecar beside it (``path.with_suffix(".json")``).
+
+    Both are written to temporary names and moved into place, the sidecar last, so that a
+    reader never finds a sidecar describing a model that is not there yet.
+    """
+    _atomic_write(path, lambda tmp: _save_keras(model, tmp))
+    _atomic_write(_sidecar_path(path), lambda tmp: Path(tmp).write_text(sidecar_text))
+
+
 def save_model(
     model: keras.Model,
     path: str | os.PathLike,
@@ -121,8 +131,7 @@ def save_model(
         ensemble=ensemble_size(model),
     )
     text = json.dumps(asdict(sidecar), indent=2, sort_keys=True, default=str)
-    _atomic_write(path, lambda tmp: _save_keras(model, tmp))
-    _atomic_write(_sidecar_path(path), lambda tmp: Path(tmp).write_text(text))
+    write_with_sidecar(model, path, text)
     return sidecar
 
 

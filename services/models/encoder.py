@@ -37,13 +37,8 @@ from keras import layers, ops
 
 from services.datasets.grid import Grid
 from services.learning.augment import AugmentOptions, add_noise, augment, mask_segments
-from services.models.architectures import (
-    _l2,
-    _stochastic_output,
-    compile_for_head,
-    conv_trunk,
-)
-from services.models.artefacts import _atomic_write, _save_keras
+from services.models.architectures import bayesian_head, conv_trunk
+from services.models.artefacts import write_with_sidecar
 from services.models.heads import Head
 from services.models.scoring import check_finite
 from services.models.training import ProgressCallback
@@ -288,14 +283,17 @@ def build_head_on_encoder(
     copy.trainable = not freeze
     n_pix = int(encoder.inputs[0].shape[1])
     flux = keras.Input((n_pix,), name="flux")
-    x = copy(flux)
-    x = layers.Dense(
-        dense, activation="relu", kernel_regularizer=_l2(weight_decay), name="embedding"
-    )(x)
-    out = _stochastic_output(x, head, dropout, False, seed, weight_decay)
-    model = keras.Model(flux, out, name="pretrained_cnn")
-    compile_for_head(model, head, learning_rate)
-    return model
+    return bayesian_head(
+        flux,
+        copy(flux),
+        head,
+        dense=dense,
+        dropout=dropout,
+        seed=seed,
+        weight_decay=weight_decay,
+        learning_rate=learning_rate,
+        name="pretrained_cnn",
+    )
 
 
 def save_encoder(
@@ -318,8 +316,7 @@ def save_encoder(
         "keras_version": keras.__version__,
     }
     text = json.dumps(data, indent=2, sort_keys=True, default=str)
-    _atomic_write(path, lambda tmp: _save_keras(encoder, tmp))
-    _atomic_write(path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text))
+    write_with_sidecar(encoder, path, text)
     return data
 
 

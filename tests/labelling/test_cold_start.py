@@ -110,6 +110,11 @@ def test_a_ready_cold_round_is_labelled_on_the_usual_page_without_the_model(
     assert spectrum["prediction"] == "" and spectrum["score"] > 0 and len(spectrum["wave"]) > 10
     session_html = page(client, f"/labelling/{proposed.session_id}/")
     assert f"/labelling/{proposed.session_id}/rounds/1/candidates/" not in session_html
+    # TOPCAT's table names the score for what it is
+    links = client.get(f"/labelling/{proposed.session_id}/rounds/1/samp/").json()
+    table = client.get(links["table_url"].removeprefix("http://testserver"))
+    assert table.status_code == 200 and b'name="typicality"' in table.content
+    assert b'name="uncertainty"' not in table.content
 
 
 def test_label_the_proposals_then_a_training_round_starts(client, alice, proposed):

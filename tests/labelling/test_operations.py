@@ -6,6 +6,7 @@ import csv
 
 import pytest
 
+from services.learning.labels import labelled_paths, read_snapshot
 from services.learning.metrics import true_positive_rates
 from tests.labelling.conftest import write_paths_dataset
 from vocloud.labelling import operations
@@ -121,6 +122,36 @@ def test_the_snapshot_holds_labels_only(session, settings):
             {"path": "x/1.fits", "class": "B"},
             {"path": "x/2.fits", "class": "B"},
         ]
+
+
+def test_a_cold_start_snapshot_also_holds_the_marked_spectra(session, settings):
+    operations.apply(session, ["x/1.fits"], value="B")
+    operations.apply(session, ["x/2.fits"], mark="not_sure")
+    operations.apply(session, ["x/3.fits"], mark="bad_data")
+    path, n = operations.write_snapshot(session, "round-1.labels.csv", with_marks=True)
+    assert n == 1  # labels only are counted
+    written = settings.DATA_DIR / "users" / str(session.owner_id) / "files" / path
+    with written.open() as handle:
+        assert list(csv.DictReader(handle)) == [
+            {"path": "x/1.fits", "class": "B", "mark": ""},
+            {"path": "x/2.fits", "class": "", "mark": "not_sure"},
+            {"path": "x/3.fits", "class": "", "mark": "bad_data"},
+        ]
+    # a training job reads the label only; the propose job excludes all three
+    assert read_snapshot(written, "class") == {"x/1.fits": "B"}
+    assert labelled_paths(written) == {"x/1.fits", "x/2.fits", "x/3.fits"}
+
+
+def test_a_target_called_mark_keeps_its_column(alice, settings):
+    write_paths_dataset(alice, "m", PATHS)
+    session = Session.objects.create(
+        owner=alice, name="m", dataset="m", target="mark", classes=["A", "B"]
+    )
+    operations.apply(session, ["a"], value="A")
+    operations.apply(session, ["b"], mark="bad_data")
+    path, _ = operations.write_snapshot(session, "r.labels.csv", with_marks=True)
+    written = settings.DATA_DIR / "users" / str(alice.pk) / "files" / path
+    assert read_snapshot(written, "mark") == {"a": "A"}
 
 
 def test_import_takes_at_most_n_per_class_and_learns_classes(session):

@@ -12,6 +12,7 @@ import pytest
 from astropy.io.votable import parse_single_table
 
 from vocloud.labelling import exports
+from vocloud.labelling.models import Round
 
 N = 6
 
@@ -55,6 +56,19 @@ def test_without_positions_there_are_no_sky_columns_and_every_column_is_describe
     # one name for one number: the page's "uncertainty (BALD)" is this column
     assert "acquisition function" in found["uncertainty"].description
     assert found["probability"].ucd == "stat.probability"
+
+
+def test_a_cold_start_round_calls_its_score_typicality():
+    cold, trained = Round(options={"cold_start": True}), Round(options={"k": 30})
+    assert (exports.score_column(cold), exports.score_column(trained)) == (
+        "typicality",
+        "uncertainty",
+    )
+    nan = np.full(N, np.nan)
+    table = exports.candidates(sample(nan, nan), "", {}, score="typicality")
+    assert "uncertainty" not in table and np.all(np.isfinite(table["typicality"]))
+    found = fields(exports.render(table, "votable", "cold round 1 sample")[0])
+    assert "TypiClust" in found["typicality"].description
 
 
 def test_one_position_is_enough_for_the_sky_columns_and_votlint_passes(tmp_path):

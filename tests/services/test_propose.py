@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,12 +61,26 @@ def test_seeded_and_reproducible(toy, tmp_path):
     np.testing.assert_array_equal(read_sample(a)["row"], read_sample(b)["row"])
 
 
-def test_an_encoder_of_another_dataset_is_refused(toy, tmp_path):
-    encoder = tmp_path / "encoder"
-    encoder.mkdir()
-    np.savez(encoder / "embedding.npz", embedding=np.zeros((5, 4), np.float32), rows=np.arange(5))
-    with pytest.raises(JobFailure, match=f"5 rows and this dataset {len(CLASSES) * PER_CLASS}"):
-        run(toy, tmp_path, encoder=encoder)
+def pretrain_results(folder: Path, embedding: np.ndarray, **info) -> Path:
+    """A pretrain job's results as services.pretrain writes them: embedding and sidecar."""
+    folder.mkdir()
+    np.savez(folder / "embedding.npz", embedding=embedding, rows=np.arange(len(embedding)))
+    sidecar = {"format": "vocloud-encoder/1", "dataset": "toy", "dataset_version": 1, **info}
+    (folder / "encoder.json").write_text(json.dumps(sidecar))
+    return folder
+
+
+def test_an_embedding_that_does_not_fit_the_dataset_is_refused(toy, tmp_path):
+    short = pretrain_results(tmp_path / "short", np.zeros((5, 4), np.float32))
+    with pytest.raises(JobFailure, match="did not embed every selected spectrum"):
+        run(toy, tmp_path, encoder=short)
+    n = len(CLASSES) * PER_CLASS
+    old = pretrain_results(tmp_path / "old", np.zeros((n, 4), np.float32), dataset_version=0)
+    with pytest.raises(JobFailure, match=r"rebuilt after .* \(version 0, now 1\): pretrain"):
+        run(toy, tmp_path, name="q", encoder=old)
+    nan = pretrain_results(tmp_path / "nan", np.full((n, 4), np.nan, np.float32))
+    with pytest.raises(JobFailure, match="NaN or infinite"):
+        run(toy, tmp_path, name="r", encoder=nan)
 
 
 def test_an_encoder_embedding_is_used(toy, tmp_path):
@@ -74,9 +89,7 @@ def test_an_encoder_embedding_is_used(toy, tmp_path):
     embedding = np.zeros((n, 3), np.float32)
     embedding[np.arange(n), np.arange(n) // PER_CLASS] = 5.0
     embedding += np.random.default_rng(0).normal(0, 0.1, embedding.shape).astype(np.float32)
-    encoder = tmp_path / "encoder"
-    encoder.mkdir()
-    np.savez(encoder / "embedding.npz", embedding=embedding, rows=np.arange(n))
+    encoder = pretrain_results(tmp_path / "encoder", embedding)
     out, _ = run(toy, tmp_path, encoder=encoder, k=3)
     assert sorted(read_sample(out)["row"][:3] // PER_CLASS) == [0, 1, 2]
     summary = json.loads((out / "summary.json").read_text())
@@ -97,5 +110,5 @@ def test_a_real_pretrain_jobs_embedding_is_used(toy, tmp_path):
     assert summary["features"] == "embedding" and summary["n_clusters"] == 5
     # the same encoder does not fit another dataset
     write_dataset(toy, "other", seed=4)
-    with pytest.raises(JobFailure, match="pretrained on the dataset toy, not other"):
+    with pytest.raises(JobFailure, match="embedded dataset 'toy', not 'other'"):
         run(toy, tmp_path, name="q", dataset="other", encoder=ctx.results_dir)

@@ -10,6 +10,7 @@ from astropy.table import Table
 
 from services.learning.label_view import label_text
 from services.learning.sample import prediction_text
+from vocloud.labelling.loop import is_cold_start
 from vocloud.labelling.models import Round
 from vocloud.signed_links import LinkInvalid, sign, unsign
 
@@ -39,6 +40,12 @@ COLUMNS = {
         "The round's uncertainty score, its acquisition function (e.g. BALD), as the labelling "
         "page shows it: higher is more worth labelling",
     ),
+    "typicality": Column(
+        None,
+        "stat.value",
+        "How typical the spectrum is of its cluster (TypiClust: 1 / mean distance to its "
+        "nearest neighbours in the features); a cold-start round proposes the most typical",
+    ),
     "prediction": Column(
         None,
         "meta.code.class;stat.fit",
@@ -63,9 +70,17 @@ def new_table_id(round_: Round) -> str:
     return f"vocloud-session-{round_.session_id}-round-{round_.number}-{secrets.token_hex(4)}"
 
 
-def sample_table(sample: dict, states: dict, numeric: bool = False) -> dict[str, np.ndarray]:
+def score_column(round_: Round) -> str:
+    """What a round's score is: "typicality" for a cold-start round, else "uncertainty"."""
+    return "typicality" if is_cold_start(round_) else "uncertainty"
+
+
+def sample_table(
+    sample: dict, states: dict, numeric: bool = False, *, score: str = "uncertainty"
+) -> dict[str, np.ndarray]:
     """One row per sampled spectrum: ids, sky position (when any spectrum has one),
-    2-D map position, uncertainty score, prediction and its probability (or sigma), label."""
+    2-D map position, the round's score (named ``score``: see :func:`score_column`),
+    prediction and its probability (or sigma), label."""
     labels = [label_text(states.get(p) or {}, numeric) for p in sample["path"]]
     ra = np.asarray(sample["ra"], dtype=np.float64)
     dec = np.asarray(sample["dec"], dtype=np.float64)
@@ -78,7 +93,7 @@ def sample_table(sample: dict, states: dict, numeric: bool = False) -> dict[str,
         **sky,
         "x": sample["x"],
         "y": sample["y"],
-        "uncertainty": np.asarray(sample["score"], dtype=np.float64),
+        score: np.asarray(sample["score"], dtype=np.float64),
         "prediction": np.asarray(prediction_text(sample)).astype(str),
         **_spread(sample),
         # At least 8 characters wide: an all-empty column would be char arraysize="1".
@@ -95,17 +110,15 @@ def _spread(sample: dict) -> dict[str, np.ndarray]:
     return {}
 
 
-def candidates(sample: dict, wanted: str, states: dict) -> dict[str, np.ndarray]:
+def candidates(
+    sample: dict, wanted: str, states: dict, *, score: str = "uncertainty"
+) -> dict[str, np.ndarray]:
     """Spectra predicted as ``wanted`` (all when empty), most confident first."""
-    table = sample_table(sample, states)
+    table = sample_table(sample, states, score=score)
     chosen = np.arange(len(table["id"]))
     if wanted:
         chosen = chosen[table["prediction"] == wanted]
-    doubt = (
-        -table["probability"]
-        if "probability" in table
-        else table.get("sigma", table["uncertainty"])
-    )
+    doubt = -table["probability"] if "probability" in table else table.get("sigma", table[score])
     chosen = chosen[np.argsort(doubt[chosen], kind="stable")]
     verdicts = np.array([(states.get(p) or {}).get("verdict", "") for p in table["path"]])
     return {name: values[chosen] for name, values in table.items()} | {

@@ -88,6 +88,14 @@ def _train(session: Session, snapshot: str, number: int, options: dict) -> Job:
     )
 
 
+def _freeze(session: Session, *, with_marks: bool = False) -> tuple[int, str, int]:
+    """The next round's number, its label snapshot and how many labels that holds."""
+    number = (session.rounds.aggregate(m=Max("number"))["m"] or 0) + 1
+    name = f"round-{number}.labels.csv"
+    snapshot, n_labels = operations.write_snapshot(session, name, with_marks=with_marks)
+    return number, snapshot, n_labels
+
+
 def start_round(session: Session, options: dict | None = None) -> Round:
     """Freeze the labels, start training on them; the al-round follows (see advance)."""
     options = {**DEFAULTS, **(options or {})}
@@ -98,8 +106,7 @@ def start_round(session: Session, options: dict | None = None) -> Round:
             f"got {target or 'none'}."
         )
     with transaction.atomic():
-        number = (session.rounds.aggregate(m=Max("number"))["m"] or 0) + 1
-        snapshot, n_labels = operations.write_snapshot(session, f"round-{number}.labels.csv")
+        number, snapshot, n_labels = _freeze(session)
         if n_labels < MIN_LABELS:
             raise LoopError(
                 f"{n_labels} spectra are labelled; label at least {MIN_LABELS} to train"
@@ -142,14 +149,14 @@ def propose_round(session: Session, options: dict | None = None) -> Round:
 
     ``options``: ``k`` (how many to propose), ``method`` (umap, tsne, pca: the map) and
     ``encoder`` (a finished pretrain job of the owner's, or "" for PCA of the flux). The
-    labels so far (any number, none included) are frozen into the round's snapshot: their
-    spectra are not proposed again. Raises LoopError when the job cannot start.
+    labels so far (any number, none included) are frozen into the round's snapshot with the
+    spectra marked "not sure" or "bad data": none of them is proposed again, and their
+    clusters count as covered. Raises LoopError when the job cannot start.
     """
     options = {**PROPOSE_DEFAULTS, **(options or {}), "cold_start": True}
     options["encoder"] = str(options.get("encoder") or "")
     with transaction.atomic():
-        number = (session.rounds.aggregate(m=Max("number"))["m"] or 0) + 1
-        snapshot, n_labels = operations.write_snapshot(session, f"round-{number}.labels.csv")
+        number, snapshot, n_labels = _freeze(session, with_marks=True)
         _check_dataset(session)
         return Round.objects.create(
             session=session,

@@ -357,10 +357,13 @@ def snapshot_folder(session: Session) -> str:
     return f"labelling/session-{session.pk}"
 
 
-def write_snapshot(session: Session, name: str) -> tuple[str, int]:
+def write_snapshot(session: Session, name: str, *, with_marks: bool = False) -> tuple[str, int]:
     """Freeze the session's labels into a snapshot CSV; returns (path, number of labels).
 
-    Only real labels go in: spectra marked "not sure" or "bad data" are left out.
+    Only real labels are counted and carry the target column: spectra marked "not sure" or
+    "bad data" are left out, unless ``with_marks``; then they come too, with an empty target
+    and their mark in a ``mark`` column (``marked`` when the target is called so), so that
+    a cold-start round does not propose them again (jobs reading the target skip them).
     """
     space = user_space(settings.DATA_DIR, session.owner_id)
     relative = f"{snapshot_folder(session)}/{name}"
@@ -371,10 +374,22 @@ def write_snapshot(session: Session, name: str) -> tuple[str, int]:
         .order_by("path")
         .values_list("path", "value")
     ]
+    n_labels = len(rows)
+    columns = [session.target]
+    if with_marks:
+        mark_column = "marked" if session.target.lower() == "mark" else "mark"
+        columns.append(mark_column)
+        rows += [
+            {"path": path, mark_column: mark}
+            for path, mark in Label.objects.filter(session=session)
+            .exclude(mark="")
+            .order_by("path")
+            .values_list("path", "mark")
+        ]
     target = space.files / relative
     Path(target).parent.mkdir(parents=True, exist_ok=True)
-    write_labels(target, rows, [session.target])
-    return relative, len(rows)
+    write_labels(target, rows, columns)
+    return relative, n_labels
 
 
 @transaction.atomic

@@ -354,9 +354,12 @@ def undo_api(request, session_id):
 @require_GET
 def candidates(request, session_id, number):
     session = _session(request, session_id)
-    sample = round_sample(_round(session, number))
+    round_ = _round(session, number)
+    score = exports.score_column(round_)
     wanted = request.GET.get("class", "")
-    table = exports.candidates(sample, wanted, operations.states(session))
+    table = exports.candidates(
+        round_sample(round_), wanted, operations.states(session), score=score
+    )
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "votable"):
         # The class comes from the query string: no control characters in the VOTable's XML,
@@ -377,6 +380,7 @@ def candidates(request, session_id, number):
             "wanted": wanted,
             "classes": session.classes,
             "rows": exports.rows(table)[:500],
+            "score": score,
             "numeric": session.is_numeric,
             "n_rows": len(table["path"]),
         },
@@ -408,6 +412,8 @@ def signed_sample(request, token):
         round_ = exports.round_from_token(token)
     except LinkInvalid as exc:
         return HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
-    table = exports.sample_table(round_sample(round_), operations.states(round_.session))
+    states = operations.states(round_.session)
+    score = exports.score_column(round_)
+    table = exports.sample_table(round_sample(round_), states, score=score)
     body, mime, _ = exports.render(table, "votable", f"{round_} sample")
     return HttpResponse(body, content_type=mime)

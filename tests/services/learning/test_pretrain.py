@@ -169,6 +169,12 @@ def test_project_refuses_pretrained_without_an_encoder_or_of_another_dataset(
     params = project.Parameters(scores=scores, method="pca", features="pretrained", encoder=moved)
     with pytest.raises(JobFailure, match=r"^the pretrain job embedded dataset 'elsewhere'"):
         project.run(params, context(space, tmp_path, "p2"))
+    # an embedding of an older version of the dataset the score job scored
+    with np.load(scores / "arrays.npz") as arrays:
+        assert int(arrays["dataset_version"]) == info["dataset_version"]
+    (moved / "encoder.json").write_text(json.dumps({**info, "dataset_version": -1}))
+    with pytest.raises(JobFailure, match=r"rebuilt after the pretrain job embedded it"):
+        project.run(params, context(space, tmp_path, "p3"))
 
 
 def test_pretraining_refuses_a_missing_dataset_too_few_spectra_or_nans(space, tmp_path):
