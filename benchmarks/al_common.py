@@ -33,8 +33,13 @@ def run_all(
     validation,
     test,
     protocol: simulate.Protocol,
+    starts: dict | None = None,
 ) -> list[simulate.Curve]:
-    """Every (seed, method) run, seeds outermost so that paired runs finish together."""
+    """Every (seed, method) run, seeds outermost so that paired runs finish together.
+
+    A method named ``start+acquisition`` (e.g. ``typiclust+bald``) begins from
+    ``starts[start](seed)`` (pool indices) instead of the class-balanced initial labels.
+    """
     curves = []
     total = len(methods) * len(seeds) * (protocol.rounds + 1)
     with tqdm(total=total, unit="round", smoothing=0.1) as bar:
@@ -45,9 +50,20 @@ def run_all(
                     bar.update(1)
                     bar.set_postfix_str(line, refresh=False)
 
+                start, _, acquire = method.rpartition("+")
+                initial = (starts or {})[start](seed) if start else None
                 curve = simulate.run(
-                    method, build, pool, validation, test, protocol, seed, report=report
+                    acquire,
+                    build,
+                    pool,
+                    validation,
+                    test,
+                    protocol,
+                    seed,
+                    report=report,
+                    initial=initial,
                 )
+                curve.method = method
                 tqdm.write(
                     f"{method:>16} seed {seed}: final {curve.accuracy[-1]:.4f} at "
                     f"{curve.labels[-1]} labels, AULC {simulate.aulc(curve):.4f}, "

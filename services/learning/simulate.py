@@ -95,6 +95,7 @@ def run(
     protocol: Protocol,
     seed: int,
     report: Report | None = None,
+    initial: np.ndarray | None = None,
 ) -> Curve:
     """One simulated active-learning run.
 
@@ -112,6 +113,10 @@ def run(
         Pairs runs: initial labels, each round's model seed and the dropout masks.
     report : callable(str), optional
         Gets one line per round.
+    initial : ndarray of int, optional
+        The first labelled pool indices (e.g. chosen without labels by TypiClust) instead
+        of ``protocol.initial_per_class`` drawn per class; the rest of the run stays paired
+        with the runs of the same seed (the same pool subsets while the pools agree).
 
     Returns
     -------
@@ -125,7 +130,9 @@ def run(
     x_pool, y_pool = pool
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    labelled = initial_indices(y_pool, protocol.initial_per_class, rng)
+    labelled = initial_indices(y_pool, protocol.initial_per_class, rng)  # advances rng
+    if initial is not None:
+        labelled = np.unique(np.asarray(initial, dtype=np.int64))
     unlabelled = np.setdiff1d(np.arange(len(y_pool)), labelled)
     # The acquisition's own random choices get their own stream, so that the pool subsets
     # drawn by ``rng`` stay the same across methods as long as their pools agree.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,11 @@ def test_an_unknown_method_is_refused_before_any_training():
     pool, validation, test = _data()
     with pytest.raises(ValueError, match="unknown acquisition method"):
         simulate.run("guess", _build, pool, validation, test, PROTOCOL, seed=0)
+
+
+def test_a_run_can_start_from_given_labels():
+    pool, validation, test = _data()
+    quick = dataclasses.replace(PROTOCOL, rounds=1, epochs=2)
+    curve = simulate.run("bald", _build, pool, validation, test, quick, seed=3, initial=[9, 0, 5])
+    assert curve.labels == [3, 7] and curve.labelled[:3] == [0, 5, 9]
+    assert len(set(curve.labelled)) == 7
