@@ -95,6 +95,27 @@ def typiclust_start(images: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.asarray(typiclust(features, n, seed=seed).rows, dtype=np.int64)
 
 
+def fewer_than_random(curves: list, method: str) -> dict[str, tuple[list[float], bool]]:
+    """Per threshold: 1 - labels / labels of random for each seed both ran, and whether a
+    run never reached it (counted as one round past its end, so the mean is a bound)."""
+    out = {}
+    for t in MERGE_THRESHOLDS:
+        ratios, censored = [], False
+        by = {(c.method, c.seed): c for c in curves}
+        for (m, seed), c in sorted(by.items()):
+            if m != method or ("random", seed) not in by:
+                continue
+            base = by["random", seed]
+            mine, theirs = simulate.labels_to_reach(c, t), simulate.labels_to_reach(base, t)
+            censored |= mine is None or theirs is None
+            step = c.labels[1] - c.labels[0]
+            mine = c.labels[-1] + step if mine is None else mine
+            theirs = base.labels[-1] + step if theirs is None else theirs
+            ratios.append(1 - mine / theirs)
+        out[f"{t:.0%}"] = (ratios, censored)
+    return out
+
+
 def merge(name: str, parts: list[Path], out_dir: Path) -> int:
     """Gather the curves of ``parts`` (JSON written by this script), one per (method, seed);
     a later part replaces an earlier curve of the same method and seed."""
@@ -121,6 +142,19 @@ def merge(name: str, parts: list[Path], out_dir: Path) -> int:
         row["aulc_std"] = float(np.std(row["aulc"], ddof=1)) if len(mine) > 1 else 0.0
         row["accuracy_at_end"] = [c.accuracy[-1] for c in mine]
     al_common.print_table(rows, MERGE_THRESHOLDS)
+    for row in rows:
+        row["fewer_than_random"] = fewer_than_random(curves, row["method"])
+        for t, (ratios, censored) in row["fewer_than_random"].items():
+            shown = ", ".join(f"{r:+.0%}" for r in ratios)
+            bound = (
+                " (censored: a run that did not reach it counts one round past its end)"
+                if censored
+                else ""
+            )
+            mean = f"{np.mean(ratios):+.0%}" if ratios else "-"
+            print(
+                f"{row['method']:>16} fewer labels than random to {t}: {shown}; mean {mean}{bound}"
+            )
     methods = [r["method"] for r in rows]
     pairs = []
     for a, b in [("bald", "random"), ("batchbald", "random"), ("batchbald", "bald")]:
