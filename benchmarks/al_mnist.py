@@ -130,7 +130,14 @@ def merge(name: str, parts: list[Path], out_dir: Path) -> int:
         for c in record["curves"]:
             found[c["method"], int(c["seed"])] = c
     curves = [
-        simulate.Curve(c["method"], c["seed"], c["labels"], c["accuracy"], c.get("labelled", []))
+        simulate.Curve(
+            c["method"],
+            c["seed"],
+            c["labels"],
+            c["accuracy"],
+            c.get("labelled", []),
+            c.get("seconds", 0.0),
+        )
         for c in found.values()
     ]
     curves.sort(key=lambda c: (METHODS.index(c.method), c.seed))
