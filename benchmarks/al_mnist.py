@@ -164,7 +164,13 @@ def merge(name: str, parts: list[Path], out_dir: Path) -> int:
             )
     methods = [r["method"] for r in rows]
     pairs = []
-    for a, b in [("bald", "random"), ("batchbald", "random"), ("batchbald", "bald")]:
+    for a, b in [
+        ("bald", "random"),
+        ("batchbald", "random"),
+        ("batchbald", "bald"),
+        ("typiclust+bald", "random"),
+        ("typiclust+bald", "bald"),
+    ]:
         if a in methods and b in methods:
             diffs = al_common.paired_differences(curves, a, b)
             mean, low, high = paired_interval(diffs)
