@@ -99,9 +99,9 @@ def fewer_than_random(curves: list, method: str) -> dict[str, tuple[list[float],
     """Per threshold: 1 - labels / labels of random for each seed both ran, and whether a
     run never reached it (counted as one round past its end, so the mean is a bound)."""
     out = {}
+    by = {(c.method, c.seed): c for c in curves}
     for t in MERGE_THRESHOLDS:
         ratios, censored = [], False
-        by = {(c.method, c.seed): c for c in curves}
         for (m, seed), c in sorted(by.items()):
             if m != method or ("random", seed) not in by:
                 continue

@@ -188,7 +188,7 @@ def _embedding(results: Path, dataset, name: str) -> np.ndarray:
     from services.pretrain import pretrained_embedding
 
     rows = np.arange(dataset.n_spectra)
-    return pretrained_embedding(results, name, rows, getattr(dataset, "version", None))
+    return pretrained_embedding(results, name, rows, dataset.version)
 
 
 def _flux_pca(dataset, seed: int, ctx: JobContext) -> np.ndarray:
